@@ -1,0 +1,141 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+
+export interface OperatorConfig {
+  kubeconfig: string | undefined;
+  /** Namespace to watch; undefined watches all namespaces. */
+  namespace: string | undefined;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  workers: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid operator configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const OPTIONS = {
+  kubeconfig: { type: "string" },
+  namespace: { type: "string" },
+  "leader-elect": { type: "string" },
+  "leader-election-id": { type: "string" },
+  "leader-election-namespace": { type: "string" },
+  identity: { type: "string" },
+  "lease-duration-seconds": { type: "string" },
+  "renew-deadline-seconds": { type: "string" },
+  "retry-period-seconds": { type: "string" },
+  "metrics-bind-address": { type: "string" },
+  "health-probe-bind-address": { type: "string" },
+  workers: { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export const OPERATOR_USAGE = `Usage: vmkeeper operator [flags]
+
+Runs the vmkeeper controllers. Every flag can also be set through the environment as
+VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (for example VMKEEPER_LOG_LEVEL=debug); flags win.
+
+  --kubeconfig PATH                 kubeconfig to use (default: KUBECONFIG, then in-cluster)
+  --namespace NS                    watch only this namespace (default: all namespaces)
+  --leader-elect true|false         elect a leader through a Lease (default true)
+  --leader-election-id NAME         Lease name (default vmkeeper-operator)
+  --leader-election-namespace NS    Lease namespace (default: POD_NAMESPACE, else the watched namespace)
+  --identity ID                     this replica's identity in the Lease (default: POD_NAME, else the host name)
+  --lease-duration-seconds N        default 15
+  --renew-deadline-seconds N        default 10 (must be < lease duration)
+  --retry-period-seconds N          default 2 (must be < renew deadline / 1.2)
+  --metrics-bind-address HOST:PORT  default 0.0.0.0:8080 (/metrics)
+  --health-probe-bind-address HOST:PORT  default 0.0.0.0:8081 (/healthz, /readyz)
+  --workers N                       concurrent reconciles per controller (default 2)
+  --log-level LEVEL                 trace|debug|info|warn|error (default info)
+`;
+
+/** Parses flags with environment fallbacks and validates them all, reporting every problem at once. */
+export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig | "help" {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) return "help";
+  const pick = (flag: keyof typeof OPTIONS): string | undefined => {
+    const v = values[flag];
+    if (typeof v === "string") return v;
+    const e = env[`VMKEEPER_${flag.toUpperCase().replace(/-/g, "_")}`];
+    return e === undefined || e === "" ? undefined : e;
+  };
+  const problems: string[] = [];
+  const int = (flag: keyof typeof OPTIONS, def: number, min: number, max: number): number => {
+    const raw = pick(flag);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`--${flag}: "${raw}" is not an integer between ${min} and ${max}`);
+      return def;
+    }
+    return n;
+  };
+  const namespace = pick("namespace");
+  const cfg: OperatorConfig = {
+    kubeconfig: pick("kubeconfig") ?? env.KUBECONFIG,
+    namespace,
+    leaderElect: parseBool(pick("leader-elect") ?? "true", "leader-elect", problems),
+    leaderElectionId: pick("leader-election-id") ?? "vmkeeper-operator",
+    leaderElectionNamespace: pick("leader-election-namespace") ?? env.POD_NAMESPACE ?? namespace ?? "",
+    identity: pick("identity") ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    leaseDurationSeconds: int("lease-duration-seconds", 15, 2, 3600),
+    renewDeadlineSeconds: int("renew-deadline-seconds", 10, 1, 3600),
+    retryPeriodSeconds: int("retry-period-seconds", 2, 1, 600),
+    metricsBindAddress: pick("metrics-bind-address") ?? "0.0.0.0:8080",
+    healthProbeBindAddress: pick("health-probe-bind-address") ?? "0.0.0.0:8081",
+    workers: int("workers", 2, 1, 64),
+    logLevel: pick("log-level") ?? "info",
+  };
+  validate(cfg, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return cfg;
+}
+
+function validate(cfg: OperatorConfig, problems: string[]): void {
+  if (cfg.namespace !== undefined && !DNS_LABEL.test(cfg.namespace)) problems.push(`--namespace: "${cfg.namespace}" is not a valid namespace name`);
+  if (!LOG_LEVELS.includes(cfg.logLevel)) problems.push(`--log-level: "${cfg.logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
+  if (!DNS_SUBDOMAIN.test(cfg.leaderElectionId)) problems.push(`--leader-election-id: "${cfg.leaderElectionId}" is not a valid Lease name`);
+  if (cfg.leaderElect) {
+    if (!cfg.leaderElectionNamespace) problems.push("--leader-election-namespace: required when leader election is on (or set POD_NAMESPACE or --namespace)");
+    else if (!DNS_LABEL.test(cfg.leaderElectionNamespace)) problems.push(`--leader-election-namespace: "${cfg.leaderElectionNamespace}" is not a valid namespace name`);
+    if (!(cfg.leaseDurationSeconds > cfg.renewDeadlineSeconds)) problems.push("--lease-duration-seconds must be greater than --renew-deadline-seconds");
+    if (!(cfg.renewDeadlineSeconds > cfg.retryPeriodSeconds * 1.2)) problems.push("--renew-deadline-seconds must be greater than 1.2 × --retry-period-seconds");
+  }
+  if (cfg.identity.length === 0 || cfg.identity.length > 128) problems.push("--identity: must be 1..128 characters");
+  for (const [flag, addr] of [["metrics-bind-address", cfg.metricsBindAddress], ["health-probe-bind-address", cfg.healthProbeBindAddress]] as const) {
+    if (!parseBindAddress(addr)) problems.push(`--${flag}: "${addr}" is not HOST:PORT with a port 0..65535`);
+  }
+}
+
+function parseBool(raw: string, flag: string, problems: string[]): boolean {
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  problems.push(`--${flag}: "${raw}" must be true or false`);
+  return true;
+}
+
+export function parseBindAddress(addr: string): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]*):(\d{1,5})$/.exec(addr);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  const host = (m[1] ?? "").replace(/^\[|\]$/g, "");
+  return { host: host === "" ? "0.0.0.0" : host, port };
+}
