@@ -33,21 +33,23 @@ export class ResourceClient<T extends KubeObject> {
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     do {
-      const page = await this.rest.request<ObjectList<T>>("GET", resourcePath(this.type, namespace), {
+      const page = await this.rest.request<{ items: T[] | null; metadata?: ObjectList<T>["metadata"] }>("GET", resourcePath(this.type, namespace), {
         query: { ...query, limit: 500, continue: cont },
         accept,
       });
-      items.push(...page.items);
+      // Empty metadata-only lists come back with `items: null`.
+      items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion;
       cont = page.metadata?.continue || undefined;
     } while (cont);
     return { items, metadata: { resourceVersion } };
   }
 
-  create(obj: T): Promise<T> {
+  create(obj: T, opts: { unguarded?: boolean } = {}): Promise<T> {
     return this.rest.request<T>("POST", resourcePath(this.type, obj.metadata?.namespace), {
       body: this.withTypeMeta(obj),
       query: { fieldManager: FIELD_MANAGER },
+      unguarded: opts.unguarded,
     });
   }
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "node:https";
@@ -20,12 +20,28 @@ export interface TestEnv {
   assetsDir: string;
   workDir: string;
   kubectl(args: string[], opts?: { input?: string }): Promise<CommandResult>;
+  /** A kubeconfig file for one of the extra users (operator-a, operator-b, operator-c; all system:masters). */
+  kubeconfigFor(user: TestUser): string;
+  /** The API server's audit log (writes only), parsed. */
+  auditEvents(): AuditEvent[];
   createNamespace(prefix: string): Promise<string>;
   /** Kills the API server (etcd keeps the data), for outage tests. */
   stopApiServer(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the API server again on the same port with the same state. */
   startApiServer(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export const TEST_USERS = ["operator-a", "operator-b", "operator-c"] as const;
+export type TestUser = (typeof TEST_USERS)[number];
+
+export interface AuditEvent {
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string; apiGroup?: string };
+  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
+  stageTimestamp: string;
 }
 
 export interface TestEnvOptions {
@@ -53,6 +69,9 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
   }
   const kubeconfigPath = join(workDir, "kubeconfig");
   writeFileSync(kubeconfigPath, kubeconfigYaml(api.url, api.token), { mode: 0o600 });
+  for (const [user, token] of Object.entries(api.userTokens)) {
+    writeFileSync(join(workDir, `kubeconfig-${user}`), kubeconfigYaml(api.url, token), { mode: 0o600 });
+  }
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const kubectl = (args: string[], o: { input?: string } = {}): Promise<CommandResult> =>
@@ -66,6 +85,8 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
     workDir,
     kubectl,
     createNamespace: (prefix) => createNamespace(kubeConfig, prefix),
+    kubeconfigFor: (user) => join(workDir, `kubeconfig-${user}`),
+    auditEvents: () => readAudit(api.auditLog),
     stopApiServer: (signal = "SIGKILL") => api.process.stop(signal),
     startApiServer: async () => {
       api.process.start();
@@ -123,7 +144,26 @@ async function prepareApiServer(bin: string, workDir: string, etcdUrl: string) {
   writeFileSync(saPub, publicKey.export({ type: "spki", format: "pem" }));
   const token = randomBytes(ADMIN_TOKEN_BYTES).toString("hex");
   const tokens = join(workDir, "tokens.csv");
-  writeFileSync(tokens, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+  const userTokens: Record<string, string> = {};
+  let csv = `${token},admin,admin-uid,"system:masters"\n`;
+  for (const user of TEST_USERS) {
+    userTokens[user] = randomBytes(ADMIN_TOKEN_BYTES).toString("hex");
+    csv += `${userTokens[user]},${user},${user}-uid,"system:masters"\n`;
+  }
+  writeFileSync(tokens, csv, { mode: 0o600 });
+  // Writes are audited so tests can prove who wrote what, and when (e.g. a deposed leader).
+  const auditPolicy = join(workDir, "audit-policy.yaml");
+  const auditLog = join(workDir, "audit.log");
+  writeFileSync(auditPolicy, [
+    "apiVersion: audit.k8s.io/v1",
+    "kind: Policy",
+    "omitStages: [RequestReceived, ResponseStarted]",
+    "rules:",
+    "- level: Metadata",
+    "  verbs: [create, update, patch, delete, deletecollection]",
+    "- level: None",
+    "",
+  ].join("\n"));
   const args = [
     `--etcd-servers=${etcdUrl}`,
     "--bind-address=127.0.0.1",
@@ -138,10 +178,26 @@ async function prepareApiServer(bin: string, workDir: string, etcdUrl: string) {
     "--service-cluster-ip-range=10.96.0.0/24",
     "--allow-privileged=true",
     "--disable-admission-plugins=ServiceAccount",
+    `--audit-policy-file=${auditPolicy}`,
+    `--audit-log-path=${auditLog}`,
+    "--audit-log-format=json",
     "--v=1",
   ];
   const proc = new ManagedProcess("kube-apiserver", bin, args, join(workDir, "kube-apiserver.log"));
-  return { url: `https://127.0.0.1:${port}`, token, process: proc };
+  return { url: `https://127.0.0.1:${port}`, token, userTokens, auditLog, process: proc };
+}
+
+function readAudit(path: string): AuditEvent[] {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as AuditEvent);
 }
 
 async function waitApiReady(url: string, token: string, proc: ManagedProcess): Promise<void> {

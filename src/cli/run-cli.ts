@@ -1,0 +1,43 @@
+import { createRequire } from "node:module";
+import type { CliIO } from "./cli-io.js";
+import { runOperatorCommand } from "./commands/operator.js";
+import { runValidate } from "./commands/validate.js";
+
+type Command = (args: string[], io: CliIO) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  operator: { run: runOperatorCommand, summary: "run the controllers (in a cluster, or locally against a kubeconfig)" },
+  validate: { run: runValidate, summary: "validate vmkeeper manifests offline (-f FILE|DIR|-)" },
+  version: { run: printVersion, summary: "print the version" },
+};
+
+function usage(prog: string): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: ${prog} <command> [flags]\n\nvmkeeper keeps OpenStack VMs running.\n\nCommands:\n${lines.join("\n")}\n\nRun '${prog} <command> --help' for a command's flags.\n`;
+}
+
+function printVersion(_args: string[], io: CliIO): Promise<number> {
+  const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
+  io.stdout.write(`vmkeeper ${pkg.version}\n`);
+  return Promise.resolve(0);
+}
+
+/** Dispatches a subcommand; `prog` is how the user called us (vmkeeper or kubectl vmkeeper). */
+export async function runCli(prog: string, argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    io.stdout.write(usage(prog));
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr.write(`${prog}: unknown command "${name}"\n\n${usage(prog)}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err: unknown) {
+    io.stderr.write(`${prog} ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+}
