@@ -57,6 +57,12 @@ GO
   ld="$ld -X k8s.io/component-base/version.gitMajor=$major -X k8s.io/component-base/version.gitMinor=$mnr"
   ld="$ld -X k8s.io/component-base/version.gitTreeState=clean"
   (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$ASSETS.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+  # kubectl ships on our machine images; build the matching one only where it is missing.
+  if ! command -v kubectl >/dev/null 2>&1; then
+    log "kubectl not on PATH; building kubectl $KUBE_VERSION"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubectl/pkg/cmd"\n' >"$work/tools_kubectl.go" 2>/dev/null || true
+    (cd "$work" && { go mod tidy >/dev/null 2>&1 || go mod tidy; } && CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$ASSETS.tmp/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  fi
   rm -rf "$work"
 }
 

@@ -1,7 +1,6 @@
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import { errorMessage, isConflict, isAlreadyExists } from "./api-error.js";
-import type { ResourceClient } from "./resource-client.js";
 import type { KubeObject } from "./resource-type.js";
 
 /** coordination.k8s.io/v1 Lease as it travels (times are MicroTime strings). */
@@ -13,6 +12,14 @@ export interface LeaseObject extends KubeObject {
     renewTime?: string;
     leaseTransitions?: number;
   };
+}
+
+/** The three Lease operations election needs; ResourceClient<LeaseObject> provides them. */
+export interface LeaseStore {
+  get(namespace: string, name: string): Promise<LeaseObject | undefined>;
+  create(lease: LeaseObject, opts: { unguarded: boolean }): Promise<LeaseObject>;
+  /** Must fail with a 409 conflict when the lease's resourceVersion is stale. */
+  update(lease: LeaseObject, opts: { unguarded: boolean }): Promise<LeaseObject>;
 }
 
 export interface LeaderElectionConfig {
@@ -54,7 +61,7 @@ export class LeaderElector {
 
   constructor(
     private readonly cfg: LeaderElectionConfig,
-    private readonly leases: ResourceClient<LeaseObject>,
+    private readonly leases: LeaseStore,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly observer: LeaderElectionObserver = { leading: () => undefined },

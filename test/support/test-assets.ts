@@ -11,6 +11,7 @@ export interface TestAssets {
   kubeApiServer: string;
   etcd: string;
   helm: string;
+  kubectl: string;
 }
 
 let cached: Promise<TestAssets> | undefined;
@@ -30,7 +31,8 @@ async function resolveAssets(): Promise<TestAssets> {
   if (res.code !== 0) throw new Error(`hack/setup-test-env.sh failed (${res.code}):\n${res.stderr.slice(-4000)}`);
   const dir = res.stdout.trim().split("\n").pop() ?? "";
   const helm = existsSync(join(dir, "helm")) ? join(dir, "helm") : "helm";
-  const assets = { dir, kubeApiServer: join(dir, "kube-apiserver"), etcd: join(dir, "etcd"), helm };
+  const kubectl = existsSync(join(dir, "kubectl")) ? join(dir, "kubectl") : "kubectl";
+  const assets = { dir, kubeApiServer: join(dir, "kube-apiserver"), etcd: join(dir, "etcd"), helm, kubectl };
   for (const bin of [assets.kubeApiServer, assets.etcd]) {
     if (!existsSync(bin)) throw new Error(`test asset missing: ${bin}`);
   }

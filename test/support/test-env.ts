@@ -17,6 +17,7 @@ export interface TestEnv {
   kubeConfig: KubeConfig;
   apiServerUrl: string;
   helmPath: string;
+  kubectlPath: string;
   assetsDir: string;
   workDir: string;
   kubectl(args: string[], opts?: { input?: string }): Promise<CommandResult>;
@@ -75,12 +76,13 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const kubectl = (args: string[], o: { input?: string } = {}): Promise<CommandResult> =>
-    runCommand("kubectl", ["--kubeconfig", kubeconfigPath, ...args], { input: o.input ?? "" });
+    runCommand(assets.kubectl, ["--kubeconfig", kubeconfigPath, ...args], { input: o.input ?? "" });
   const env: TestEnv = {
     kubeconfigPath,
     kubeConfig,
     apiServerUrl: api.url,
     helmPath: assets.helm,
+    kubectlPath: assets.kubectl,
     assetsDir: assets.dir,
     workDir,
     kubectl,

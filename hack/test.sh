@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, the one command CI runs (through .ci/run) and the README gives.
+#   npm test                 everything: lint, generated-file drift, unit and integration tests
+#   npm test -- --unit       unit tests only (no API server needed)
+# Integration tests start a real etcd + kube-apiserver on loopback; hack/setup-test-env.sh
+# builds them once (pinned versions, cached) or uses KUBEBUILDER_ASSETS.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash hack/ensure-deps.sh
+
+only_unit=false
+for arg in "$@"; do [[ "$arg" == "--unit" ]] && only_unit=true; done
+
+echo "== build" >&2
+npm run --silent build
+echo "== lint" >&2
+npx eslint --max-warnings=0 .
+echo "== generated files are up to date" >&2
+npm run --silent check:generated
+
+globs=("dist/test/unit/**/*.test.js")
+if ! $only_unit; then
+  echo "== test peers (kube-apiserver, etcd, helm)" >&2
+  assets="$(bash hack/setup-test-env.sh)"
+  export VMKEEPER_TEST_ASSETS="$assets"
+  globs+=("dist/test/integration/**/*.test.js")
+fi
+echo "== tests" >&2
+npx mocha --config .mocharc.json --timeout 180000 "${globs[@]}"

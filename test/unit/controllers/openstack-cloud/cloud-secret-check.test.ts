@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { checkCloudSecret } from "../../../../src/controllers/openstack-cloud/cloud-secret-check.js";
+import { planCloudStatus } from "../../../../src/controllers/openstack-cloud/plan-cloud-status.js";
+
+const b64 = (s: string): string => Buffer.from(s).toString("base64");
+const spec = { secretRef: { name: "creds" }, cloudName: "lab" };
+const good = `clouds:\n  lab:\n    auth:\n      auth_url: https://user:pw@keystone.test:5000/v3\n      password: s3cret-value\n`;
+
+describe("OpenStackCloud secret check", () => {
+  it("accepts a clouds.yaml with the named cloud, and strips credentials from the auth URL", () => {
+    const r = checkCloudSecret(spec, { data: { "clouds.yaml": b64(good) } }, undefined);
+    assert.ok(r.valid);
+    assert.equal(r.authUrl, "https://keystone.test:5000/v3");
+  });
+
+  const cases: [string, Parameters<typeof checkCloudSecret>, string][] = [
+    ["missing Secret", [spec, undefined, undefined], "SecretNotFound"],
+    ["missing key", [spec, { data: {} }, undefined], "SecretKeyMissing"],
+    ["not YAML", [spec, { data: { "clouds.yaml": b64("clouds: [unclosed") } }, undefined], "InvalidCloudsYaml"],
+    ["no clouds map", [spec, { data: { "clouds.yaml": b64("foo: 1") } }, undefined], "InvalidCloudsYaml"],
+    ["other cloud", [{ ...spec, cloudName: "prod" }, { data: { "clouds.yaml": b64(good) } }, undefined], "CloudNotFound"],
+    ["no auth_url", [spec, { data: { "clouds.yaml": b64("clouds:\n  lab:\n    region_name: R\n") } }, undefined], "AuthMissing"],
+    ["CA Secret missing", [{ ...spec, caBundleSecretRef: { name: "ca" } }, { data: { "clouds.yaml": b64(good) } }, undefined], "CABundleInvalid"],
+    ["CA not PEM", [{ ...spec, caBundleSecretRef: { name: "ca" } }, { data: { "clouds.yaml": b64(good) } }, { data: { "ca.crt": b64("nope") } }], "CABundleInvalid"],
+  ];
+  for (const [name, args, reason] of cases) {
+    it(`rejects: ${name} (${reason}), without a secret value in the message`, () => {
+      const r = checkCloudSecret(...args);
+      assert.equal(r.valid, false);
+      assert.ok(!r.valid && r.reason === reason, JSON.stringify(r));
+      assert.ok(!r.message.includes("s3cret-value") && !r.message.includes("pw@"));
+    });
+  }
+
+  it("plans Ready=False/SecretInvalid for a bad Secret and clears it when fixed", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const bad = planCloudStatus(undefined, 1, checkCloudSecret(spec, undefined, undefined), now);
+    assert.deepEqual(bad.conditions?.map((c) => [c.type, c.status, c.reason]), [["Ready", "False", "SecretInvalid"], ["SecretValid", "False", "SecretNotFound"]]);
+    assert.equal(bad.observedGeneration, 1);
+    const fixed = planCloudStatus(bad, 1, checkCloudSecret(spec, { data: { "clouds.yaml": b64(good) } }, undefined), new Date("2026-01-01T00:01:00Z"));
+    assert.deepEqual(fixed.conditions?.map((c) => [c.type, c.status, c.reason]), [["Ready", "Unknown", "ConnectionNotChecked"], ["SecretValid", "True", "SecretValid"]]);
+    assert.equal(fixed.authUrl, "https://keystone.test:5000/v3");
+    // Planning again from the result changes nothing: status writes are skipped.
+    assert.deepEqual(planCloudStatus(fixed, 1, checkCloudSecret(spec, { data: { "clouds.yaml": b64(good) } }, undefined), new Date("2026-01-01T00:02:00Z")), fixed);
+  });
+});
