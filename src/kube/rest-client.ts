@@ -89,7 +89,7 @@ export class KubeRestClient {
         }
       });
       const finish = (err?: Error): void => {
-        if (failed !== undefined) reject(failed instanceof Error ? failed : new Error(String(failed)));
+        if (failed !== undefined) reject(failed instanceof Error ? failed : new Error("watch event handler failed"));
         else if (err) reject(new KubeTransportError(err.message, "WATCH", path));
         else if (res.complete) resolve();
         else reject(new KubeTransportError("watch stream closed", "WATCH", path));
