@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import { errorMessage } from "./api-error.js";
-import type { ResourceClient } from "./resource-client.js";
 import type { KubeObject } from "./resource-type.js";
 
 export type EventType = "Normal" | "Warning";
@@ -17,6 +16,12 @@ export interface EventObject extends KubeObject {
   note?: string;
   type?: EventType;
   regarding?: { apiVersion?: string; kind?: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
+
+/** Where events are written; ResourceClient<EventObject> provides it. */
+export interface EventSink {
+  create(event: EventObject): Promise<EventObject>;
+  mergePatch(namespace: string, name: string, patch: unknown): Promise<EventObject>;
 }
 
 /** What users see in `kubectl describe` and `kubectl events`. */
@@ -38,7 +43,7 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly recent = new Map<string, { name: string; namespace: string; count: number; firstMs: number }>();
 
   constructor(
-    private readonly events: ResourceClient<EventObject>,
+    private readonly events: EventSink,
     private readonly instance: string,
     private readonly clock: Clock,
     private readonly log: Logger,
