@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
+import { eventually } from "../support/eventually.js";
 import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
 
 // The Helm chart on a real kube-apiserver: lint, schema refusals, a server-side dry-run of
@@ -272,8 +273,7 @@ describe("Helm chart charts/vmkeeper", function () {
       assert.match(bad.stderr, /violates PodSecurity "restricted/);
       for (const args of [[], ["-f", ALL_OPTIONS]]) {
         const deploy = only(ofKind<Deployment>(parseManifests(await template(ns, args)), "Deployment"), "Deployment");
-        const { priorityClassName: _pc, ...podSpec } = deploy.spec.template.spec as PodSpec & { priorityClassName?: string };
-        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "operator-pod", namespace: ns }, spec: podSpec };
+        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "operator-pod", namespace: ns }, spec: deploy.spec.template.spec };
         const res = await env.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: JSON.stringify(pod) });
         assert.equal(res.code, 0, `operator pod (${args.join(" ") || "defaults"}) refused:\n${res.stderr}`);
         assert.doesNotMatch(res.stderr, /PodSecurity/, res.stderr);
@@ -309,9 +309,12 @@ describe("Helm chart charts/vmkeeper", function () {
           [["list", "pods", "-A"], false],
           [["create", "customresourcedefinitions.apiextensions.k8s.io"], false],
         ];
-        for (const [args, want] of expectations) {
-          assert.equal(await canI(...args), want, `can-i ${args.join(" ")} should be ${want ? "yes" : "no"}`);
-        }
+        // The authorizer sees new RBAC objects through an informer, a moment after the write.
+        await eventually(async () => {
+          for (const [args, want] of expectations) {
+            assert.equal(await canI(...args), want, `can-i ${args.join(" ")} should be ${want ? "yes" : "no"}`);
+          }
+        }, 15_000, 250);
       } finally {
         await env.kubectl(["delete", "clusterrole,clusterrolebinding", `${ns}-vmkeeper`, "--ignore-not-found"]);
       }
