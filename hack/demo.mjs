@@ -31,11 +31,15 @@ try {
     for (const op of ops) if ((await op.readyz()) !== 200) throw new Error(`${op.identity} not ready`);
   }, 60_000);
 
-  say("applying config/samples (validated offline first with `vmkeeper validate`)");
+  say("validating config/samples offline (vmkeeper validate), then applying them");
   const show = async (args) => {
     const r = await env.kubectl(args);
     process.stdout.write(r.stdout + r.stderr);
   };
+  const { spawnSync } = await import("node:child_process");
+  const v = spawnSync(process.execPath, ["dist/src/cli/vmkeeper.js", "validate", "-f", "config/samples/"], { encoding: "utf8" });
+  process.stdout.write(v.stdout + v.stderr);
+  if (v.status !== 0) throw new Error("the samples do not validate");
   await show(["apply", "--server-side", "-n", ns, "-f", "config/samples/"]);
   await eventually(async () => {
     const r = await env.kubectl(["get", "openstackcloud", "-n", ns, "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"SecretValid\")].status}"]);
@@ -50,13 +54,15 @@ try {
   await show(["get", "openstackcloud", "-n", ns, "-o", "custom-columns=NAME:.metadata.name,TYPE:.status.conditions[*].type,STATUS:.status.conditions[*].status,REASON:.status.conditions[*].reason"]);
   say("events");
   await show(["get", "events.events.k8s.io", "-n", ns, "-o", "custom-columns=TYPE:.type,REASON:.reason,OBJECT:.regarding.name,NOTE:.note"]);
-  say("metrics (excerpt)");
-  const metrics = await ops[0].metrics();
+  const holder = (await env.kubectl(["get", "lease", "vmkeeper-operator", "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"])).stdout.trim();
+  const leader = ops.find((o) => o.identity === holder) ?? ops[0];
+  say(`metrics of the leader ${leader.identity} (excerpt)`);
+  const metrics = await leader.metrics();
   process.stdout.write(metrics.split("\n").filter((l) => /^(controller_runtime_reconcile_total|leader_election_master_status|workqueue_depth)/.test(l)).join("\n") + "\n");
 
   if (once) await shutdown(0);
   say("running; try it yourself, then Ctrl-C to stop everything");
-  process.stdout.write(`  export KUBECONFIG=${env.kubeconfigPath}\n  kubectl get vmkeeper -n ${ns}\n  kill -9 ${ops[0].proc.pid}   # the other replica takes over within ~17 s\n  logs: ${env.workDir}/operator-*.log\n`);
+  process.stdout.write(`  export KUBECONFIG=${env.kubeconfigPath}\n  kubectl get vmkeeper -n ${ns}\n  kill -9 ${leader.proc.pid}   # the other replica takes over within ~17 s\n  logs: ${env.workDir}/operator-*.log\n`);
   await new Promise(() => undefined);
 } catch (err) {
   process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);

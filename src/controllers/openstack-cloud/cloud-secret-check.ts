@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { parse } from "yaml";
 
 /** The parts of an OpenStackCloud spec that name its credentials. */
@@ -47,11 +48,24 @@ export function checkCloudSecret(spec: CloudSecretSpec, secret: SecretData | und
     const caKey = spec.caBundleSecretRef.key ?? "ca.crt";
     const ca = caSecret?.data?.[caKey];
     if (!caSecret) return { valid: false, reason: "CABundleInvalid", message: `CA bundle Secret "${spec.caBundleSecretRef.name}" (spec.caBundleSecretRef.name) was not found` };
-    if (ca === undefined || !Buffer.from(ca, "base64").toString("utf8").includes("-----BEGIN CERTIFICATE-----")) {
-      return { valid: false, reason: "CABundleInvalid", message: `key "${caKey}" of Secret "${spec.caBundleSecretRef.name}" holds no PEM certificate` };
-    }
+    const problem = ca === undefined ? `has no key "${caKey}"` : pemBundleProblem(Buffer.from(ca, "base64").toString("utf8"));
+    if (problem) return { valid: false, reason: "CABundleInvalid", message: `CA bundle Secret "${spec.caBundleSecretRef.name}" ${problem} (spec.caBundleSecretRef)` };
   }
   return { valid: true, authUrl: stripUserInfo(authUrl), message: `Secret "${spec.secretRef.name}" holds cloud "${spec.cloudName}"` };
+}
+
+/** Every certificate in the bundle must parse; returns what is wrong, or undefined. */
+function pemBundleProblem(pem: string): string | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return "holds no PEM certificate";
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      return `holds a certificate that does not parse (certificate ${i + 1} of ${blocks.length})`;
+    }
+  }
+  return undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

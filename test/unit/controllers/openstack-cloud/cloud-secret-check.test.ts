@@ -22,6 +22,7 @@ describe("OpenStackCloud secret check", () => {
     ["no auth_url", [spec, { data: { "clouds.yaml": b64("clouds:\n  lab:\n    region_name: R\n") } }, undefined], "AuthMissing"],
     ["CA Secret missing", [{ ...spec, caBundleSecretRef: { name: "ca" } }, { data: { "clouds.yaml": b64(good) } }, undefined], "CABundleInvalid"],
     ["CA not PEM", [{ ...spec, caBundleSecretRef: { name: "ca" } }, { data: { "clouds.yaml": b64(good) } }, { data: { "ca.crt": b64("nope") } }], "CABundleInvalid"],
+    ["CA PEM garbage", [{ ...spec, caBundleSecretRef: { name: "ca" } }, { data: { "clouds.yaml": b64(good) } }, { data: { "ca.crt": b64("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n") } }], "CABundleInvalid"],
   ];
   for (const [name, args, reason] of cases) {
     it(`rejects: ${name} (${reason}), without a secret value in the message`, () => {
@@ -31,6 +32,15 @@ describe("OpenStackCloud secret check", () => {
       assert.ok(!r.message.includes("s3cret-value") && !r.message.includes("pw@"));
     });
   }
+
+  it("accepts the sample's CA bundle", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { parseAllDocuments } = await import("yaml");
+    const docs = parseAllDocuments(readFileSync(new URL("../../../../../config/samples/openstackcloud.yaml", import.meta.url), "utf8")).map((d) => d.toJS() as { metadata: { name: string }; stringData?: Record<string, string> });
+    const ca = docs.find((d) => d.metadata.name === "openstack-ca")?.stringData?.["ca.crt"] ?? "";
+    const r = checkCloudSecret({ ...spec, caBundleSecretRef: { name: "openstack-ca" } }, { data: { "clouds.yaml": b64(good) } }, { data: { "ca.crt": b64(ca) } });
+    assert.ok(r.valid, JSON.stringify(r));
+  });
 
   it("plans Ready=False/SecretInvalid for a bad Secret and clears it when fixed", () => {
     const now = new Date("2026-01-01T00:00:00Z");
