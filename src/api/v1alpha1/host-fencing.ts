@@ -69,7 +69,7 @@ export interface HostFencingHostSelector {
    */
   names?: string[];
   /**
-   * Shell-style globs on ComputeHost names (`compute-*`).
+   * Shell-style globs on ComputeHost names, which are `<cloud>.<serviceHost>` (`production.compute-*`).
    * Validation: min items 1, max items 32.
    */
   nameGlobs?: string[];
