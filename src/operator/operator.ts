@@ -1,6 +1,9 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Gauge, type Registry } from "prom-client";
-import { cloudsReferencingSecret, OpenStackCloudReconciler, type OpenStackCloudObject, type SecretObject } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
+import type { ComputeHost, OpenStackCloud } from "../api/v1alpha1/index.js";
+import { CloudConnectionCache } from "../controllers/openstack-cloud/cloud-connection-cache.js";
+import { cloudsReferencingSecret, OpenStackCloudReconciler, type SecretObject } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
+import { NodeHttpTransport } from "../openstack/node-http-transport.js";
 import { Controller } from "../kube/controller.js";
 import { prometheusControllerMetrics } from "../kube/controller-metrics.js";
 import { KubeEventRecorder, type EventObject } from "../kube/event-recorder.js";
@@ -34,13 +37,17 @@ export type OperatorOutcome = "lost" | "stopped";
 export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signal: AbortSignal): Promise<OperatorOutcome> {
   const { clock, log, registry } = deps;
   const rest = new KubeRestClient(deps.kubeConfig, { userAgent: `vmkeeper/${cfg.identity}`, defaultTimeoutMs: 30_000 });
-  const clouds = new ResourceClient<OpenStackCloudObject>(rest, VMKEEPER_RESOURCES.OpenStackCloud);
+  const clouds = new ResourceClient<OpenStackCloud>(rest, VMKEEPER_RESOURCES.OpenStackCloud);
+  const hosts = new ResourceClient<ComputeHost>(rest, VMKEEPER_RESOURCES.ComputeHost);
+  const transport = new NodeHttpTransport({});
+  const connector = new CloudConnectionCache(transport, clock, log.child({ component: "openstack" }));
   const secrets = new ResourceClient<SecretObject>(rest, SECRETS);
   const events = new KubeEventRecorder(new ResourceClient<EventObject>(rest, EVENTS), cfg.identity, clock, log.child({ component: "events" }));
 
-  const cloudInformer = new Informer<OpenStackCloudObject>({ client: rest, type: VMKEEPER_RESOURCES.OpenStackCloud, namespace: cfg.namespace, clock, log });
+  const cloudInformer = new Informer<OpenStackCloud>({ client: rest, type: VMKEEPER_RESOURCES.OpenStackCloud, namespace: cfg.namespace, clock, log });
+  const hostInformer = new Informer<ComputeHost>({ client: rest, type: VMKEEPER_RESOURCES.ComputeHost, namespace: cfg.namespace, clock, log });
   const secretInformer = new Informer<KubeObject>({ client: rest, type: SECRETS, namespace: cfg.namespace, metadataOnly: true, clock, log });
-  const informers: Informer<KubeObject>[] = [cloudInformer, secretInformer];
+  const informers: InformerLike[] = [cloudInformer, hostInformer, secretInformer];
 
   const controllerMetrics = prometheusControllerMetrics(registry);
   const makeController = (name: string, reconciler: OpenStackCloudReconciler): Controller =>
@@ -67,9 +74,12 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
   const informerRuns = informers.map((i) => i.run(informersStop.signal));
 
   const startControllers = (leading: AbortSignal): Promise<void> => {
-    const cloudController = makeController("openstackcloud", new OpenStackCloudReconciler({ clouds, secrets, events, clock }));
+    const listHosts = (ns: string): ComputeHost[] => hostInformer.items().filter((h) => h.metadata?.namespace === ns);
+    const cloudController = makeController("openstackcloud", new OpenStackCloudReconciler({ clouds, secrets, hosts, listHosts, connector, events, clock }));
     cloudController.watch(cloudInformer);
     cloudController.watch(secretInformer, (s) => cloudsReferencingSecret(cloudInformer.items(), s.metadata?.namespace, s.metadata?.name));
+    // A ComputeHost deleted or edited by hand is put back by its cloud's next pass.
+    cloudController.watch(hostInformer, (h) => (h.metadata?.namespace && h.spec?.cloudRef?.name ? [`${h.metadata.namespace}/${h.spec.cloudRef.name}`] : []));
     for (const c of cloudInformer.items()) cloudController.enqueue(`${c.metadata?.namespace}/${c.metadata?.name}`);
     return cloudController.run(leading);
   };
@@ -109,11 +119,19 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
   await Promise.all(informerRuns);
   await closeAll([probe, metrics]);
   rest.close();
+  transport.close();
   log.info({ outcome }, outcome === "lost" ? "leadership lost; exiting so that a fresh process campaigns again" : "vmkeeper operator stopped");
   return outcome;
 }
 
-function registerInformerGauge(registry: Registry, informers: Informer<KubeObject>[]): void {
+/** What the process needs of every informer, whatever its object type. */
+interface InformerLike {
+  readonly name: string;
+  isHealthy(): boolean;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+function registerInformerGauge(registry: Registry, informers: InformerLike[]): void {
   if (registry.getSingleMetric("vmkeeper_informer_synced")) registry.removeSingleMetric("vmkeeper_informer_synced");
   new Gauge({
     name: "vmkeeper_informer_synced",

@@ -4,7 +4,7 @@ import { startOperatorProcess, type OperatorProcess } from "../support/operator-
 import { startTestEnv, type TestEnv } from "../support/test-env.js";
 
 function secretManifest(ns: string): string {
-  const clouds = Buffer.from("clouds:\n  lab:\n    auth:\n      auth_url: https://keystone.example.test:5000/v3\n").toString("base64");
+  const clouds = Buffer.from("clouds:\n  lab:\n    auth:\n      auth_url: https://127.0.0.1:9/v3\n      username: admin\n      password: x\n      user_domain_name: Default\n      project_name: admin\n      project_domain_name: Default\n").toString("base64");
   return `apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: ${ns}}\ndata:\n  clouds.yaml: ${clouds}\n`;
 }
 

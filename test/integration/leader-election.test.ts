@@ -31,7 +31,7 @@ async function cloudSecretValid(env: TestEnv, ns: string): Promise<string> {
 }
 
 function cloudsYamlSecret(ns: string, name: string, cloud: string): string {
-  const clouds = Buffer.from(`clouds:\n  ${cloud}:\n    auth:\n      auth_url: https://keystone.example.test:5000/v3\n      username: admin\n      password: not-a-real-password\n`).toString("base64");
+  const clouds = Buffer.from(`clouds:\n  ${cloud}:\n    auth:\n      auth_url: https://127.0.0.1:9/v3\n      username: admin\n      user_domain_name: Default\n      project_name: admin\n      project_domain_name: Default\n      password: not-a-real-password\n`).toString("base64");
   return `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${ns}}\ndata:\n  clouds.yaml: ${clouds}\n`;
 }
 

@@ -33,7 +33,7 @@ describe("OpenStackCloud controller (real API server)", function () {
     assert.equal(await get("{.status.observedGeneration}"), "1");
 
     const secret = (cloudName: string): string => {
-      const yaml = `clouds:\n  ${cloudName}:\n    auth:\n      auth_url: https://keystone.test:5000/v3\n      username: admin\n      password: ${PASSWORD}\n`;
+      const yaml = `clouds:\n  ${cloudName}:\n    auth:\n      auth_url: https://127.0.0.1:9/v3\n      username: admin\n      user_domain_name: Default\n      project_name: admin\n      project_domain_name: Default\n      password: ${PASSWORD}\n`;
       return `apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: ${ns}}\ndata:\n  clouds.yaml: ${Buffer.from(yaml).toString("base64")}\n`;
     };
     assert.equal((await env.kubectl(["apply", "--server-side", "-f", "-"], { input: secret("prod") })).code, 0);
@@ -42,7 +42,10 @@ describe("OpenStackCloud controller (real API server)", function () {
 
     assert.equal((await env.kubectl(["apply", "--server-side", "-f", "-"], { input: secret("lab") })).code, 0);
     await eventually(async () => assert.equal(await get(`{.status.conditions[?(@.type=="SecretValid")].status}`), "True"));
-    assert.equal(await get("{.status.authUrl}"), "https://keystone.test:5000/v3");
+    assert.equal(await get("{.status.authUrl}"), "https://127.0.0.1:9/v3");
+    // Nothing listens there: the connection check says so, in terms a person can act on.
+    await eventually(async () => assert.equal(await get(`{.status.conditions[?(@.type=="Ready")].reason}`), "EndpointUnreachable"));
+    assert.equal(await get(`{.status.conditions[?(@.type=="EndpointUnreachable")].status}`), "True");
 
     const events = await eventually(async () => {
       const r = await env.kubectl(["get", "events.events.k8s.io", "-n", ns, "-o", "json"]);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { checkCloudSecret } from "../../../../src/controllers/openstack-cloud/cloud-secret-check.js";
-import { planCloudStatus } from "../../../../src/controllers/openstack-cloud/plan-cloud-status.js";
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 const spec = { secretRef: { name: "creds" }, cloudName: "lab" };
@@ -40,17 +39,5 @@ describe("OpenStackCloud secret check", () => {
     const ca = docs.find((d) => d.metadata.name === "openstack-ca")?.stringData?.["ca.crt"] ?? "";
     const r = checkCloudSecret({ ...spec, caBundleSecretRef: { name: "openstack-ca" } }, { data: { "clouds.yaml": b64(good) } }, { data: { "ca.crt": b64(ca) } });
     assert.ok(r.valid, JSON.stringify(r));
-  });
-
-  it("plans Ready=False/SecretInvalid for a bad Secret and clears it when fixed", () => {
-    const now = new Date("2026-01-01T00:00:00Z");
-    const bad = planCloudStatus(undefined, 1, checkCloudSecret(spec, undefined, undefined), now);
-    assert.deepEqual(bad.conditions?.map((c) => [c.type, c.status, c.reason]), [["Ready", "False", "SecretInvalid"], ["SecretValid", "False", "SecretNotFound"]]);
-    assert.equal(bad.observedGeneration, 1);
-    const fixed = planCloudStatus(bad, 1, checkCloudSecret(spec, { data: { "clouds.yaml": b64(good) } }, undefined), new Date("2026-01-01T00:01:00Z"));
-    assert.deepEqual(fixed.conditions?.map((c) => [c.type, c.status, c.reason]), [["Ready", "Unknown", "ConnectionNotChecked"], ["SecretValid", "True", "SecretValid"]]);
-    assert.equal(fixed.authUrl, "https://keystone.test:5000/v3");
-    // Planning again from the result changes nothing: status writes are skipped.
-    assert.deepEqual(planCloudStatus(fixed, 1, checkCloudSecret(spec, { data: { "clouds.yaml": b64(good) } }, undefined), new Date("2026-01-01T00:02:00Z")), fixed);
   });
 });
