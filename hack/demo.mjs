@@ -5,6 +5,11 @@
 import { startTestEnv } from "../dist/test/support/test-env.js";
 import { startOperatorProcess } from "../dist/test/support/operator-process.js";
 import { eventually } from "../dist/test/support/eventually.js";
+import { freePort } from "../dist/test/support/free-port.js";
+import { ManagedProcess } from "../dist/test/support/managed-process.js";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { parseAllDocuments, stringify } from "yaml";
+import { join } from "node:path";
 
 const once = process.argv.includes("--once");
 const say = (s) => process.stdout.write(`\n\u001b[1m== ${s}\u001b[0m\n`);
@@ -14,8 +19,10 @@ const env = await startTestEnv();
 const ns = "vmkeeper-demo";
 await env.kubectl(["create", "namespace", ns]);
 const ops = [];
+let sim;
 const shutdown = async (code) => {
   for (const op of ops) await op.proc.stop("SIGTERM");
+  await sim?.stop("SIGTERM");
   await env.stop();
   process.exit(code);
 };
@@ -23,6 +30,15 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
+  say("starting the OpenStack simulator (Keystone + Nova on loopback: 6 compute hosts, 24 servers)");
+  const simPort = await freePort();
+  const cloudsYaml = join(env.workDir, "sim-clouds.yaml");
+  sim = new ManagedProcess("sim", process.execPath, ["dist/src/cli/vmkeeper.js", "sim", "--port", String(simPort), "--hosts", "6", "--servers-per-host", "4",
+    "--service-down-time", "20", "--report-interval", "5", "--clouds-yaml", cloudsYaml, "--cloud-name", "production"], join(env.workDir, "sim.log"));
+  sim.start();
+  await eventually(() => { if (!existsSync(cloudsYaml)) throw new Error("simulator not up"); }, 30_000);
+  process.stdout.write(sim.logTail());
+
   say("starting two operator replicas (leader election on a Lease)");
   for (const id of ["vmkeeper-0", "vmkeeper-1"]) {
     ops.push(await startOperatorProcess({ kubeconfig: env.kubeconfigPath, identity: id, namespace: ns, logDir: env.workDir }));
@@ -31,7 +47,7 @@ try {
     for (const op of ops) if ((await op.readyz()) !== 200) throw new Error(`${op.identity} not ready`);
   }, 60_000);
 
-  say("validating config/samples offline (vmkeeper validate), then applying them");
+  say("validating config/samples offline (vmkeeper validate)");
   const show = async (args) => {
     const r = await env.kubectl(args);
     process.stdout.write(r.stdout + r.stderr);
@@ -40,7 +56,25 @@ try {
   const v = spawnSync(process.execPath, ["dist/src/cli/vmkeeper.js", "validate", "-f", "config/samples/"], { encoding: "utf8" });
   process.stdout.write(v.stdout + v.stderr);
   if (v.status !== 0) throw new Error("the samples do not validate");
-  await show(["apply", "--server-side", "-n", ns, "-f", "config/samples/"]);
+  // The samples as they are, except that the cloud is the simulator: its clouds.yaml goes in
+  // the Secret, and the sample's CA bundle and internal interface do not apply to it.
+  const docs = readdirSync("config/samples").filter((f) => f.endsWith(".yaml")).sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(join("config/samples", f), "utf8")).map((d) => d.toJS()));
+  for (const d of docs) {
+    if (d.kind === "Secret" && d.metadata.name === "openstack-clouds") d.stringData = { "clouds.yaml": readFileSync(cloudsYaml, "utf8") };
+    if (d.kind === "OpenStackCloud") {
+      delete d.spec.caBundleSecretRef;
+      d.spec.interface = "Public";
+      d.spec.recheckIntervalSeconds = 10;
+    }
+  }
+  say("applying them, with the OpenStackCloud pointed at the simulator (10 s re-check)");
+  const applied = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], { input: docs.map((d) => stringify(d)).join("---\n") });
+  process.stdout.write(applied.stdout + applied.stderr);
+  await eventually(async () => {
+    const r = await env.kubectl(["get", "openstackcloud", "production", "-n", ns, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
+    if (r.stdout.trim() !== "True") throw new Error("cloud not ready");
+  }, 60_000);
   await eventually(async () => {
     const r = await env.kubectl(["get", "openstackcloud", "-n", ns, "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"SecretValid\")].status}"]);
     if (!r.stdout.trim()) throw new Error("no status yet");
@@ -52,6 +86,18 @@ try {
   await show(["get", "vmkeeper", "-n", ns]);
   say("the OpenStackCloud's conditions");
   await show(["get", "openstackcloud", "-n", ns, "-o", "custom-columns=NAME:.metadata.name,TYPE:.status.conditions[*].type,STATUS:.status.conditions[*].status,REASON:.status.conditions[*].reason"]);
+  say("ComputeHosts discovered from Nova (kubectl get computehosts)");
+  await show(["get", "computehosts", "-n", ns, "-L", "ha.vmkeeper.dev/availability-zone"]);
+  const victim = (await env.kubectl(["get", "computehosts", "-n", ns, "-l", "ha.vmkeeper.dev/cloud=production", "-o", "jsonpath={.items[0].spec.serviceHost}"])).stdout.trim();
+  say(`killing ${victim} in the simulator; Nova calls it down after its service_down_time (20 s here)`);
+  await fetch(`http://127.0.0.1:${simPort}/_sim/hosts/${victim}/kill`, { method: "POST" });
+  await eventually(async () => {
+    const r = await env.kubectl(["get", "computehosts", "-n", ns, "-o", `jsonpath={.items[?(@.spec.serviceHost=="${victim}")].status.nova.state}`]);
+    if (r.stdout.trim() !== "Down") throw new Error("not down yet");
+  }, 90_000, 1000);
+  await show(["get", "computehosts", "-n", ns]);
+  process.stdout.write("(fencing and evacuation of such a host arrive with the next release)\n");
+
   say("events");
   await show(["get", "events.events.k8s.io", "-n", ns, "-o", "custom-columns=TYPE:.type,REASON:.reason,OBJECT:.regarding.name,NOTE:.note"]);
   const holder = (await env.kubectl(["get", "lease", "vmkeeper-operator", "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"])).stdout.trim();
@@ -62,7 +108,7 @@ try {
 
   if (once) await shutdown(0);
   say("running; try it yourself, then Ctrl-C to stop everything");
-  process.stdout.write(`  export KUBECONFIG=${env.kubeconfigPath}\n  kubectl get vmkeeper -n ${ns}\n  kill -9 ${leader.proc.pid}   # the other replica takes over within ~17 s\n  logs: ${env.workDir}/operator-*.log\n`);
+  process.stdout.write(`  export KUBECONFIG=${env.kubeconfigPath}\n  curl -s http://127.0.0.1:${simPort}/_sim/state   # the simulated cloud\n  kubectl get vmkeeper -n ${ns}\n  kill -9 ${leader.proc.pid}   # the other replica takes over within ~17 s\n  logs: ${env.workDir}/operator-*.log\n`);
   await new Promise(() => undefined);
 } catch (err) {
   process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);

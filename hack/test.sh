@@ -24,6 +24,13 @@ if ! $only_unit; then
   assets="$(bash hack/setup-test-env.sh)"
   export VMKEEPER_TEST_ASSETS="$assets"
   globs+=("dist/test/integration/**/*.test.js")
+  # The real Nova lab (Debian Zed, fake driver) for the tests that need it. Tests bring it
+  # up themselves (idempotent); when this run started it, this run also stops it.
+  if ! bash hack/nova-lab.sh status >/dev/null 2>&1; then
+    echo "== real Nova lab (hack/nova-lab.sh up)" >&2
+    bash hack/nova-lab.sh up >&2
+    trap 'bash hack/nova-lab.sh down >/dev/null 2>&1 || true' EXIT
+  fi
 fi
 echo "== tests" >&2
 npx mocha --config .mocharc.json --timeout 180000 "${globs[@]}"
