@@ -58,6 +58,7 @@ export class LeaderElector {
   private observedAtMs = 0;
   private leaderUntilMs = -Infinity;
   private leading = false;
+  private transitions = 0;
 
   constructor(
     private readonly cfg: LeaderElectionConfig,
@@ -74,6 +75,11 @@ export class LeaderElector {
   /** True only while the last successful renew is younger than the renew deadline. */
   isLeader(): boolean {
     return this.leading && this.clock.monotonicMs() < this.leaderUntilMs;
+  }
+
+  /** The Lease's transition count when this process acquired it: a fencing token for writes. */
+  leaseEpoch(): number {
+    return this.transitions;
   }
 
   /** The write fence: throws unless this process is the current leader. */
@@ -176,6 +182,7 @@ export class LeaderElector {
         leaseTransitions: (spec.leaseTransitions ?? 0) + (isRenewal ? 0 : 1),
       };
       await this.leases.update(lease, { unguarded: true });
+      this.transitions = lease.spec.leaseTransitions ?? 0;
       this.renewed(startMs);
       return true;
     } catch (err: unknown) {

@@ -19,6 +19,8 @@ export interface CloudConnector {
    */
   get(key: string, fingerprint: string, config: CloudConfig, opts: { maxMicroversion?: Microversion; timeoutMs: number }): CloudConnection;
   forget(key: string): void;
+  /** The connection last built for `namespace/name`, if the cloud has been connected. */
+  current(key: string): CloudConnection | undefined;
 }
 
 export class CloudConnectionCache implements CloudConnector {
@@ -43,5 +45,9 @@ export class CloudConnectionCache implements CloudConnector {
 
   forget(key: string): void {
     this.cache.delete(key);
+  }
+
+  current(key: string): CloudConnection | undefined {
+    return this.cache.get(key)?.conn;
   }
 }

@@ -1,0 +1,221 @@
+import type { IncidentInstance, IncidentPhase, IncidentStatus } from "../../api/v1alpha1/index.js";
+import type { InstanceNovaState, ProtectedInstance, WorkflowInput, WorkflowStep } from "./workflow-model.js";
+
+const TERMINAL: IncidentPhase[] = ["Recovered", "Failed", "Suppressed", "Notified"];
+const DONE_STATES = new Set(["Recovered", "Failed", "Skipped", "Notified"]);
+const IN_FLIGHT = new Set(["Evacuating", "Verifying"]);
+export const VMKEEPER_LOCK_PREFIX = "vmkeeper:";
+
+/**
+ * The next step of one Incident: pure. Given the Incident's status and the world as read
+ * now, it returns the status to write and at most one side effect. The executor records
+ * the intent (compare-and-swap on the Incident) before performing it, so a controller
+ * restarted at any point plans the same step again and never repeats a finished one.
+ *
+ * Order, and why: tell the owner first (notify-only owners must hear within a second);
+ * never evacuate before Fenced = power read back Off (or an explicit unsafe skip) AND Nova
+ * forced_down; evacuate by tier with bounded concurrency; verify each VM; unlock what we
+ * locked; finish.
+ */
+export function planIncidentStep(input: WorkflowInput): WorkflowStep {
+  const status: IncidentStatus = structuredClone(input.status);
+  const log: string[] = [];
+  if (status.phase && TERMINAL.includes(status.phase)) return { status, log };
+  if (!status.instances) {
+    status.instances = initialInstances(input.protectedInstances, input.nowIso);
+    log.push(`protecting ${status.instances.length} instance(s) on ${input.host.serviceHost}`);
+  }
+  if (!status.notification?.sentAt) {
+    return { status, action: { kind: "Notify" }, log: [...log, "notify the owners"] };
+  }
+  const keepRunning = status.instances.filter((i) => i.state !== "Notified");
+  if (!keepRunning.some((i) => !DONE_STATES.has(i.state))) {
+    return finish(status, input, log);
+  }
+  const fenced = planFencing(status, input, log);
+  if (fenced) return fenced;
+  verifyInFlight(status, input, log);
+  const next = nextEvacuation(status, input, log);
+  if (next) return next;
+  if (status.instances.every((i) => DONE_STATES.has(i.state))) return finish(status, input, log);
+  summarise(status);
+  return { status, requeueAfterMs: 1000, log };
+}
+
+function initialInstances(list: ProtectedInstance[], nowIso: string): IncidentInstance[] {
+  return [...list]
+    .sort((a, b) => b.tierPriority - a.tierPriority || a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
+    .map((p): IncidentInstance => {
+      const base = { id: p.id, name: p.name, policy: p.policy, tier: p.tier, attempts: 0 };
+      if (p.mode === "NotifyOnly") return { ...base, state: "Notified", message: "policy is NotifyOnly: owner notified, nothing done", finishedAt: nowIso };
+      if (p.localDiskRefused) return { ...base, state: "Skipped", message: "root disk is local and the policy refuses a rebuild from the image (recovery.localDisk: Refuse)", finishedAt: nowIso };
+      if (p.recentRecoveries >= p.maxRecoveries) return { ...base, state: "Skipped", message: `restart budget exhausted (${p.recentRecoveries}/${p.maxRecoveries} recoveries in the window)`, finishedAt: nowIso };
+      return { ...base, state: "Pending" };
+    });
+}
+
+/** Returns a step while fencing is not complete; undefined once the host is Fenced. */
+function planFencing(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
+  const fencing = (status.fencing ??= {});
+  status.timestamps ??= {};
+  if (!fencing.powerReadBackOff && !fencing.unsafeSkipped) {
+    if (input.settings.unsafeSkipPowerFencing) {
+      fencing.unsafeSkipped = true;
+      log.push("UNSAFE: power fencing skipped (recovery.unsafeSkipPowerFencing); relying on Nova force-down alone");
+    } else {
+      if (status.phase === "FencingFailed") return { status, action: { kind: "Fence" }, log: [...log, "retry fencing"] };
+      status.phase = "Fencing";
+      status.timestamps.fencingStartedAt ??= input.nowIso;
+      return { status, action: { kind: "Fence" }, log: [...log, "fence the host"] };
+    }
+  }
+  if (!input.host.forcedDown) {
+    status.phase = "Fencing";
+    status.timestamps.fencingStartedAt ??= input.nowIso;
+    return { status, action: { kind: "ForceDown" }, log: [...log, `force ${input.host.serviceHost} down in Nova`] };
+  }
+  fencing.forcedDown = true;
+  if (!input.host.disabled) {
+    return { status, action: { kind: "DisableService", reason: `${VMKEEPER_LOCK_PREFIX} host failure, incident ${input.incidentName}` }, log: [...log, "disable the compute service"] };
+  }
+  fencing.serviceDisabled = true;
+  if (status.phase !== "Fenced" && status.phase !== "Evacuating") {
+    status.phase = "Fenced";
+    status.timestamps.fencedAt ??= input.nowIso;
+    log.push(`Fenced: ${fencing.unsafeSkipped ? "power fencing skipped (unsafe)" : "power read back Off"} and Nova forced_down`);
+  }
+  return undefined;
+}
+
+function verifyInFlight(status: IncidentStatus, input: WorkflowInput, log: string[]): void {
+  for (const inst of status.instances ?? []) {
+    if (!IN_FLIGHT.has(inst.state)) continue;
+    const nova = input.nova.get(inst.id);
+    if (!nova) {
+      finishInstance(inst, "Failed", "the instance no longer exists in Nova", input.nowIso);
+      log.push(`${inst.name ?? inst.id}: deleted during recovery`);
+      continue;
+    }
+    const moved = nova.host !== null && nova.host !== input.host.serviceHost;
+    if (nova.taskState === null && moved && (nova.status === "ACTIVE" || nova.status === "SHUTOFF")) {
+      inst.targetHost = nova.host ?? undefined;
+      finishInstance(inst, "Recovered", `${nova.status} on ${nova.host ?? "?"}`, input.nowIso);
+      log.push(`${inst.name ?? inst.id}: recovered on ${nova.host ?? "?"}`);
+    } else if (nova.taskState === null && nova.status === "ERROR") {
+      finishInstance(inst, "Failed", `evacuation failed: ${nova.fault ?? "instance is in ERROR"}`, input.nowIso);
+      log.push(`${inst.name ?? inst.id}: evacuation failed`);
+    } else if (inst.startedAt && input.nowMs - Date.parse(inst.startedAt) > input.settings.evacuationTimeoutMs) {
+      finishInstance(inst, "Failed", `evacuation did not finish within ${Math.round(input.settings.evacuationTimeoutMs / 1000)} s (status ${nova.status}, task ${nova.taskState ?? "none"})`, input.nowIso);
+      log.push(`${inst.name ?? inst.id}: evacuation timed out`);
+    } else {
+      inst.state = "Verifying";
+    }
+  }
+}
+
+function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
+  const instances = status.instances ?? [];
+  const inFlight = instances.filter((i) => IN_FLIGHT.has(i.state)).length;
+  if (inFlight >= input.settings.maxConcurrentEvacuations) return undefined;
+  const tierOf = new Map(input.protectedInstances.map((p) => [p.id, p]));
+  const pending = instances.filter((i) => i.state === "Pending" || i.state === "Locked");
+  if (pending.length === 0) return unlockNext(status, input, log);
+  const active = activeTierPriority(instances, tierOf, input.nowMs);
+  const candidate = pending.find((i) => (tierOf.get(i.id)?.tierPriority ?? 0) === active && retryDue(i, input));
+  if (!candidate) return undefined;
+  const nova = input.nova.get(candidate.id);
+  if (!nova) {
+    finishInstance(candidate, "Failed", "the instance no longer exists in Nova", input.nowIso);
+    return { status, log: [...log, `${candidate.name ?? candidate.id}: gone before evacuation`], requeueAfterMs: 0 };
+  }
+  if (nova.host !== input.host.serviceHost && nova.taskState === null && (nova.status === "ACTIVE" || nova.status === "SHUTOFF")) {
+    finishInstance(candidate, "Recovered", `already ${nova.status} on ${nova.host ?? "?"}`, input.nowIso);
+    return { status, log: [...log, `${candidate.name ?? candidate.id}: already away from the failed host`], requeueAfterMs: 0 };
+  }
+  if (input.settings.lockInstances && !nova.locked && candidate.state === "Pending") {
+    return { status, action: { kind: "LockInstance", id: candidate.id, reason: `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})` }, log: [...log, `lock ${candidate.name ?? candidate.id}`] };
+  }
+  status.phase = "Evacuating";
+  status.timestamps ??= {};
+  return { status, action: { kind: "Evacuate", id: candidate.id }, log: [...log, `evacuate ${candidate.name ?? candidate.id} (tier ${candidate.tier ?? "default"})`] };
+}
+
+/**
+ * The tier whose instances may start now: the highest-priority tier with pending
+ * instances, once every higher tier is done or has waited out its readiness timeout.
+ */
+function activeTierPriority(instances: IncidentInstance[], tierOf: Map<string, ProtectedInstance>, nowMs: number): number {
+  const tiers = [...new Set(instances.map((i) => tierOf.get(i.id)?.tierPriority ?? 0))].sort((a, b) => b - a);
+  for (const t of tiers) {
+    const members = instances.filter((i) => (tierOf.get(i.id)?.tierPriority ?? 0) === t);
+    if (members.some((i) => i.state === "Pending" || i.state === "Locked")) return t;
+    const open = members.filter((i) => IN_FLIGHT.has(i.state));
+    if (open.length === 0) continue;
+    const timeout = Math.max(...open.map((i) => tierOf.get(i.id)?.tierReadinessTimeoutMs ?? 0));
+    const started = Math.min(...open.map((i) => (i.startedAt ? Date.parse(i.startedAt) : nowMs)));
+    if (nowMs - started < timeout) return t;
+  }
+  return Number.NEGATIVE_INFINITY;
+}
+
+function retryDue(inst: IncidentInstance, input: WorkflowInput): boolean {
+  // A Pending instance with attempts had its last evacuate refused (e.g. 409 while busy);
+  // startedAt is when that attempt was made.
+  if (!inst.attempts || !inst.startedAt) return true;
+  return input.nowMs - Date.parse(inst.startedAt) >= input.settings.conflictRetryMs;
+}
+
+function unlockNext(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
+  for (const inst of status.instances ?? []) {
+    if (!DONE_STATES.has(inst.state)) continue;
+    const nova = input.nova.get(inst.id);
+    if (nova?.locked && nova.lockedReason?.startsWith(VMKEEPER_LOCK_PREFIX)) {
+      return { status, action: { kind: "UnlockInstance", id: inst.id }, log: [...log, `unlock ${inst.name ?? inst.id}`] };
+    }
+  }
+  return undefined;
+}
+
+function finish(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep {
+  const unlock = unlockNext(status, input, log);
+  if (unlock) return unlock;
+  summarise(status);
+  const instances = status.instances ?? [];
+  const s = status.summary ?? {};
+  status.timestamps ??= {};
+  if (instances.length > 0 && instances.every((i) => i.state === "Notified")) {
+    status.phase = "Notified";
+  } else if ((s.failed ?? 0) > 0 || instances.some((i) => i.state === "Skipped")) {
+    status.phase = "Failed";
+  } else {
+    status.phase = "Recovered";
+    status.timestamps.recoveredAt ??= input.nowIso;
+  }
+  status.timestamps.finishedAt ??= input.nowIso;
+  status.intent = undefined;
+  log.push(`incident ${status.phase}: ${s.recovered ?? 0} recovered, ${s.failed ?? 0} failed, ${instances.filter((i) => i.state === "Skipped").length} skipped, ${instances.filter((i) => i.state === "Notified").length} notified`);
+  return { status, log };
+}
+
+export function finishInstance(inst: IncidentInstance, state: "Recovered" | "Failed", message: string, nowIso: string): void {
+  inst.state = state;
+  inst.message = message.slice(0, 1024);
+  inst.finishedAt = nowIso;
+}
+
+export function summarise(status: IncidentStatus): void {
+  const list = status.instances ?? [];
+  status.summary = {
+    total: list.length,
+    recovered: list.filter((i) => i.state === "Recovered").length,
+    failed: list.filter((i) => i.state === "Failed").length,
+    pending: list.filter((i) => !DONE_STATES.has(i.state)).length,
+  };
+}
+
+/** Instances a Nova read must cover: every one the incident tracks. */
+export function trackedInstanceIds(status: IncidentStatus): string[] {
+  return (status.instances ?? []).map((i) => i.id);
+}
+
+export type { InstanceNovaState };
