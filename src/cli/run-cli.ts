@@ -3,12 +3,14 @@ import type { CliIO } from "./cli-io.js";
 import { runOperatorCommand } from "./commands/operator.js";
 import { runValidate } from "./commands/validate.js";
 import { runSimCommand } from "../sim/sim-command.js";
+import { runAgentCommand } from "../agent/agent-command.js";
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   operator: { run: runOperatorCommand, summary: "run the controllers (in a cluster, or locally against a kubeconfig)" },
   validate: { run: runValidate, summary: "validate vmkeeper manifests offline (-f FILE|DIR|-)" },
+  agent: { run: runAgentCommand, summary: "run the node agent on a compute host (heartbeats, peer checks)" },
   sim: { run: runSimCommand, summary: "run the Keystone + Nova simulator on loopback (for demos and scale tests)" },
   version: { run: printVersion, summary: "print the version" },
 };

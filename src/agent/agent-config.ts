@@ -1,0 +1,160 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { MAX_CLOUD_BYTES } from "../heartbeat/heartbeat-codec.js";
+import { ipFamily, parseHostPort, type HostPort } from "../heartbeat/udp-address.js";
+import { isValidHostId, parsePeerList, PeerListError, type PeerEntry } from "./peer-list.js";
+
+export interface AgentConfig {
+  cloud: string;
+  /** The nova-compute service host name of this machine. */
+  host: string;
+  operatorTargets: HostPort[];
+  /** Static peers from --peers; undefined when --peers-file is used (or no peers). */
+  peers: PeerEntry[] | undefined;
+  peersFile: string | undefined;
+  listenAddress: string;
+  intervalMs: number;
+  peerWindowMs: number;
+  keyFile: string;
+  healthAddr: string;
+  refreshIntervalMs: number;
+  logLevel: string;
+}
+
+export class AgentConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid agent configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "AgentConfigError";
+  }
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
+
+const OPTIONS = {
+  cloud: { type: "string" },
+  host: { type: "string" },
+  "operator-targets": { type: "string" },
+  peers: { type: "string" },
+  "peers-file": { type: "string" },
+  "listen-address": { type: "string" },
+  "interval-ms": { type: "string" },
+  "peer-window-ms": { type: "string" },
+  "key-file": { type: "string" },
+  "health-addr": { type: "string" },
+  "refresh-interval-ms": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Flag = Exclude<keyof typeof OPTIONS, "help">;
+
+export const AGENT_USAGE = `Usage: vmkeeper agent [flags]
+
+Runs on a compute host: sends signed UDP heartbeats to every operator replica and to its
+peers, listens for the peers' heartbeats, and reports the peers it cannot hear. Every flag
+can also be set as VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (e.g. VMKEEPER_KEY_FILE); flags win.
+
+  --cloud NAME                      OpenStackCloud name this host belongs to (required)
+  --host NAME                       nova-compute service host name (default: the machine's host name)
+  --operator-targets H:P,...        operator heartbeat endpoints; names are re-resolved and every
+                                    address is a target (e.g. a headless Service) (required)
+  --peers HOST=ADDR:PORT,...        peer agents (other compute hosts of the cloud)
+  --peers-file PATH                 the same, one per line, re-read every refresh interval
+  --listen-address IP:PORT          UDP address for peer heartbeats (default 0.0.0.0:7947)
+  --interval-ms N                   heartbeat interval, 100..60000 (default 1000)
+  --peer-window-ms N                a peer not heard for this long is unreachable
+                                    (default 3 × interval, at least 2 × interval)
+  --key-file PATH                   keyid:base64key lines; the first signs, all verify (required)
+  --health-addr IP:PORT             HTTP /healthz and /metrics (default 0.0.0.0:7948)
+  --refresh-interval-ms N           re-resolve targets, re-read peers and key files (default 10000)
+  --log-level LEVEL                 trace|debug|info|warn|error (default info)
+`;
+
+/** Parses flags with VMKEEPER_* fallbacks and reports every problem at once. */
+export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig | "help" {
+  let values: ReturnType<typeof parseFlags>;
+  try {
+    values = parseFlags(argv);
+  } catch (err: unknown) {
+    throw new AgentConfigError([err instanceof Error ? err.message : String(err)]);
+  }
+  if (values.help) return "help";
+  const pick = (flag: Flag): string | undefined => {
+    const v = values[flag];
+    if (typeof v === "string") return v;
+    const e = env[`VMKEEPER_${flag.toUpperCase().replace(/-/g, "_")}`];
+    return e === undefined || e === "" ? undefined : e;
+  };
+  const problems: string[] = [];
+  const int = (flag: Flag, def: number, min: number, max: number): number => {
+    const raw = pick(flag);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`--${flag}: "${raw}" is not an integer between ${min} and ${max}`);
+      return def;
+    }
+    return n;
+  };
+  const intervalMs = int("interval-ms", 1000, 100, 60_000);
+  const cfg: AgentConfig = {
+    cloud: pick("cloud") ?? "",
+    host: pick("host") ?? hostname(),
+    operatorTargets: parseTargets(pick("operator-targets"), problems),
+    peers: parsePeersFlag(pick("peers"), problems),
+    peersFile: pick("peers-file"),
+    listenAddress: pick("listen-address") ?? "0.0.0.0:7947",
+    intervalMs,
+    peerWindowMs: int("peer-window-ms", 3 * intervalMs, 2 * intervalMs, 3_600_000),
+    keyFile: pick("key-file") ?? "",
+    healthAddr: pick("health-addr") ?? "0.0.0.0:7948",
+    refreshIntervalMs: int("refresh-interval-ms", 10_000, 1000, 3_600_000),
+    logLevel: pick("log-level") ?? "info",
+  };
+  validate(cfg, problems);
+  if (problems.length > 0) throw new AgentConfigError(problems);
+  return cfg;
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+}
+
+function parseTargets(raw: string | undefined, problems: string[]): HostPort[] {
+  if (raw === undefined) {
+    problems.push("--operator-targets: required (HOST:PORT,... of the operator replicas' heartbeat receivers)");
+    return [];
+  }
+  const targets: HostPort[] = [];
+  for (const item of raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const t = parseHostPort(item);
+    if (!t || t.port === 0) problems.push(`--operator-targets: "${item}" is not HOST:PORT with a port 1..65535`);
+    else targets.push(t);
+  }
+  if (targets.length === 0 && !problems.some((p) => p.startsWith("--operator-targets"))) problems.push("--operator-targets: no targets given");
+  return targets;
+}
+
+function parsePeersFlag(raw: string | undefined, problems: string[]): PeerEntry[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parsePeerList(raw, "--peers");
+  } catch (err: unknown) {
+    problems.push(err instanceof PeerListError ? err.message : String(err));
+    return undefined;
+  }
+}
+
+function validate(cfg: AgentConfig, problems: string[]): void {
+  const cloudBytes = Buffer.byteLength(cfg.cloud, "utf8");
+  if (cfg.cloud === "") problems.push("--cloud: required (the OpenStackCloud name)");
+  else if (cloudBytes > MAX_CLOUD_BYTES || !isValidHostId(cfg.cloud)) problems.push(`--cloud: "${cfg.cloud}" must be 1..${MAX_CLOUD_BYTES} printable bytes without spaces`);
+  if (!isValidHostId(cfg.host)) problems.push(`--host: "${cfg.host}" must be 1..255 printable bytes without spaces, "=", "," or "#"`);
+  if (cfg.peers !== undefined && cfg.peersFile !== undefined) problems.push("--peers and --peers-file are mutually exclusive");
+  if (cfg.keyFile === "") problems.push("--key-file: required (keyid:base64key lines)");
+  const listen = parseHostPort(cfg.listenAddress);
+  if (!listen || !ipFamily(listen.host)) problems.push(`--listen-address: "${cfg.listenAddress}" is not IP:PORT or [IPV6]:PORT`);
+  const health = parseHostPort(cfg.healthAddr);
+  if (!health || !ipFamily(health.host)) problems.push(`--health-addr: "${cfg.healthAddr}" is not IP:PORT or [IPV6]:PORT`);
+  if (!LOG_LEVELS.includes(cfg.logLevel)) problems.push(`--log-level: "${cfg.logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
+}
