@@ -1,0 +1,20 @@
+/** One-word CamelCase reasons of the gates (closed, then open), kept as constants. */
+export const GateReason = {
+  KubeApiWriteFailed: "KubeApiWriteFailed",
+  KubeApiReachable: "KubeApiReachable",
+  MostHostsSilent: "MostHostsSilent",
+  ObserverHearsHosts: "ObserverHearsHosts",
+  NoHeartbeatHistory: "NoHeartbeatHistory",
+  HeartbeatsVanishedAtOnce: "HeartbeatsVanishedAtOnce",
+  NoCliff: "NoCliff",
+  TooManyFailedHosts: "TooManyFailedHosts",
+  WithinLimit: "WithinLimit",
+  TooManyFailedInAggregate: "TooManyFailedInAggregate",
+  NoAggregateLimits: "NoAggregateLimits",
+  LeaderWarmingUp: "LeaderWarmingUp",
+  GraceOver: "GraceOver",
+  PolicyPaused: "PolicyPaused",
+  NotPaused: "NotPaused",
+  HostInMaintenance: "HostInMaintenance",
+  NotInMaintenance: "NotInMaintenance",
+} as const;

@@ -1,0 +1,22 @@
+// The pure detection core: host health assessment and the safety-gate chain.
+export { assessHost } from "./assess-host.js";
+export { corroborate, type Corroboration } from "./corroborate.js";
+export { decideDetection } from "./decide-detection.js";
+export { DETECTION_DEFAULTS, DETECTION_RANGES } from "./detection-defaults.js";
+export { detectionTiming, heartbeatSilenceMs, type DetectionTiming } from "./detection-timing.js";
+export { evaluateGates, type GateChain } from "./evaluate-gates.js";
+export { formatDetectionLog } from "./format-detection-log.js";
+export { aggregateStormThresholdGates, type AggregateGateResult } from "./gates/aggregate-storm-threshold.js";
+export type { GateContext } from "./gates/gate-context.js";
+export { GateReason } from "./gates/gate-reasons.js";
+export { findHeartbeatCliff, heartbeatCliffGate, type HeartbeatCliff } from "./gates/heartbeat-cliff.js";
+export { kubeApiUnreachableGate } from "./gates/kube-api-unreachable.js";
+export { maintenanceGate } from "./gates/maintenance.js";
+export { observerIsolatedGate } from "./gates/observer-isolated.js";
+export { pausedGate } from "./gates/paused.js";
+export { startupGraceGate } from "./gates/startup-grace.js";
+export { stormThresholdGate } from "./gates/storm-threshold.js";
+export { mergeDetectionSettings, policySettings, strictestCorroboration } from "./merge-detection-settings.js";
+export { monitoredHosts, SUPPRESSED_PHASE } from "./monitored-hosts.js";
+export { normalizeDetectionSettings, type NormalizedDetectionSettings } from "./normalize-detection-settings.js";
+export { resolveMaxUnhealthy, type MaxUnhealthyLimit } from "./resolve-max-unhealthy.js";
