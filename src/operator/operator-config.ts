@@ -16,6 +16,12 @@ export interface OperatorConfig {
   healthProbeBindAddress: string;
   workers: number;
   logLevel: string;
+  /** UDP address for agent heartbeats; "" disables the receiver. */
+  heartbeatBindAddress: string;
+  /** File of `keyid:base64key` lines (a mounted Secret); required when the receiver is on. */
+  heartbeatKeyFile: string | undefined;
+  /** How often the host monitor looks at every host. */
+  monitorIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +49,9 @@ const OPTIONS = {
   "health-probe-bind-address": { type: "string" },
   workers: { type: "string" },
   "log-level": { type: "string" },
+  "heartbeat-bind-address": { type: "string" },
+  "heartbeat-key-file": { type: "string" },
+  "monitor-interval-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -64,6 +73,9 @@ VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (for example VMKEEPER_LOG_LEVEL=debug); flag
   --health-probe-bind-address HOST:PORT  default 0.0.0.0:8081 (/healthz, /readyz)
   --workers N                       concurrent reconciles per controller (default 2)
   --log-level LEVEL                 trace|debug|info|warn|error (default info)
+  --heartbeat-bind-address HOST:PORT  UDP address for agent heartbeats (default 0.0.0.0:7946; "" turns it off)
+  --heartbeat-key-file PATH         heartbeat keys, one "keyid:base64key" per line (a mounted Secret)
+  --monitor-interval-ms N           how often every host's health is assessed (default 500)
 `;
 
 /** Parses flags with environment fallbacks and validates them all, reporting every problem at once. */
@@ -102,6 +114,9 @@ export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Ope
     healthProbeBindAddress: pick("health-probe-bind-address") ?? "0.0.0.0:8081",
     workers: int("workers", 2, 1, 64),
     logLevel: pick("log-level") ?? "info",
+    heartbeatBindAddress: values["heartbeat-bind-address"] ?? env.VMKEEPER_HEARTBEAT_BIND_ADDRESS ?? "0.0.0.0:7946",
+    heartbeatKeyFile: pick("heartbeat-key-file"),
+    monitorIntervalMs: int("monitor-interval-ms", 500, 100, 60_000),
   };
   validate(cfg, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -119,6 +134,8 @@ function validate(cfg: OperatorConfig, problems: string[]): void {
     if (!(cfg.renewDeadlineSeconds > cfg.retryPeriodSeconds * 1.2)) problems.push("--renew-deadline-seconds must be greater than 1.2 × --retry-period-seconds");
   }
   if (cfg.identity.length === 0 || cfg.identity.length > 128) problems.push("--identity: must be 1..128 characters");
+  if (cfg.heartbeatBindAddress !== "" && !parseBindAddress(cfg.heartbeatBindAddress)) problems.push(`--heartbeat-bind-address: "${cfg.heartbeatBindAddress}" is not HOST:PORT`);
+  if (cfg.heartbeatBindAddress !== "" && !cfg.heartbeatKeyFile) problems.push('--heartbeat-key-file: required while the heartbeat receiver is on (or pass --heartbeat-bind-address="" to turn it off)');
   for (const [flag, addr] of [["metrics-bind-address", cfg.metricsBindAddress], ["health-probe-bind-address", cfg.healthProbeBindAddress]] as const) {
     if (!parseBindAddress(addr)) problems.push(`--${flag}: "${addr}" is not HOST:PORT with a port 0..65535`);
   }

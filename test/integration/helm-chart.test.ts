@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
+import { parseKeyFile } from "../../src/heartbeat/heartbeat-keys.js";
+import { parseOperatorConfig } from "../../src/operator/operator-config.js";
 import { eventually } from "../support/eventually.js";
 import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
 
@@ -58,11 +61,11 @@ interface Container {
   image: string;
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
-  ports?: { name: string; containerPort: number }[];
+  ports?: { name: string; containerPort: number; protocol?: string; hostPort?: number }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   securityContext?: SecurityContext;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 interface PodSpec {
@@ -70,11 +73,32 @@ interface PodSpec {
   securityContext?: SecurityContext;
   containers: Container[];
   initContainers?: Container[];
-  volumes?: { name: string; emptyDir?: object }[];
+  volumes?: { name: string; emptyDir?: object; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
 }
 
 interface Deployment extends K8sObject {
   spec: { replicas: number; template: { spec: PodSpec } };
+}
+
+interface Service extends K8sObject {
+  spec: { type?: string; clusterIP?: string; publishNotReadyAddresses?: boolean; selector?: Record<string, string>; ports: { name: string; port: number; targetPort?: string | number; protocol?: string }[] };
+}
+
+interface SecretObject extends K8sObject {
+  data?: Record<string, string>;
+}
+
+interface NetworkPolicy extends K8sObject {
+  spec: { ingress?: { from?: { ipBlock?: { cidr: string } }[]; ports?: { port: string | number; protocol?: string }[] }[] };
+}
+
+function named<T extends K8sObject>(objs: K8sObject[], kind: string, name: string): T {
+  return only(ofKind<T>(objs, kind).filter((o) => o.metadata.name === name), `${kind} ${name}`);
+}
+
+/** The ingress rules of a NetworkPolicy that open the given UDP port. */
+function udpRules(policy: NetworkPolicy, port: number): NonNullable<NetworkPolicy["spec"]["ingress"]> {
+  return (policy.spec.ingress ?? []).filter((r) => r.ports?.some((p) => p.protocol === "UDP" && p.port === port));
 }
 
 /** Runs a program without a shell; a non-zero exit is a result, not an exception. */
@@ -119,6 +143,10 @@ function sourceCrds(): { file: string; name: string; spec: unknown }[] {
       const crd = parse(readFileSync(join(REPO, "crds", file), "utf8")) as K8sObject;
       return { file, name: crd.metadata.name, spec: crd.spec };
     });
+}
+
+function randomKey(): string {
+  return randomBytes(32).toString("base64");
 }
 
 function assertRestricted(ctx: SecurityContext | undefined, where: string): void {
@@ -271,13 +299,20 @@ describe("Helm chart charts/vmkeeper", function () {
       const bad = await env.kubectl(["run", "unrestricted", "--image=example.invalid/x", "-n", ns, "--dry-run=server"]);
       assert.notEqual(bad.code, 0, "PodSecurity admission did not refuse an unrestricted pod");
       assert.match(bad.stderr, /violates PodSecurity "restricted/);
-      for (const args of [[], ["-f", ALL_OPTIONS]]) {
+      // heartbeat.hostPort is excluded: PodSecurity baseline (and so restricted) refuses host
+      // ports; the docs say so, and the last check below proves it.
+      for (const args of [[], ["-f", ALL_OPTIONS, "--set", "heartbeat.hostPort=null"]]) {
         const deploy = only(ofKind<Deployment>(parseManifests(await template(ns, args)), "Deployment"), "Deployment");
         const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "operator-pod", namespace: ns }, spec: deploy.spec.template.spec };
         const res = await env.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: JSON.stringify(pod) });
         assert.equal(res.code, 0, `operator pod (${args.join(" ") || "defaults"}) refused:\n${res.stderr}`);
         assert.doesNotMatch(res.stderr, /PodSecurity/, res.stderr);
       }
+      const withHostPort = only(ofKind<Deployment>(parseManifests(await template(ns, ["-f", ALL_OPTIONS])), "Deployment"), "Deployment");
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "operator-pod-hostport", namespace: ns }, spec: withHostPort.spec.template.spec };
+      const refused = await env.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: JSON.stringify(pod) });
+      assert.notEqual(refused.code, 0, "a pod with heartbeat.hostPort was accepted at the restricted level");
+      assert.match(refused.stderr, /hostPort/);
     });
 
     it("grants the ServiceAccount exactly the intended permissions", async function () {
@@ -352,7 +387,8 @@ describe("Helm chart charts/vmkeeper", function () {
       assert.equal(container.livenessProbe?.httpGet?.path, "/healthz");
       assert.equal(container.readinessProbe?.httpGet?.path, "/readyz");
       assert.deepEqual(container.ports?.find((p) => p.name === "metrics")?.containerPort, 8080);
-      const svc = only(ofKind<K8sObject & { spec: { type: string; ports: { name: string }[] } }>(objs, "Service"), "Service");
+      assert.deepEqual(ofKind(objs, "Service").map((s) => s.metadata.name).sort(), ["vmkeeper-heartbeat", "vmkeeper-metrics"]);
+      const svc = named<Service>(objs, "Service", "vmkeeper-metrics");
       assert.equal(svc.spec.type, "ClusterIP");
       assert.deepEqual(svc.spec.ports.map((p) => p.name), ["metrics"]);
       const pdb = only(ofKind<K8sObject & { spec: { minAvailable: number } }>(objs, "PodDisruptionBudget"), "PodDisruptionBudget");
@@ -401,6 +437,134 @@ describe("Helm chart charts/vmkeeper", function () {
       assert.deepEqual(names, ["tenant-a/vmkeeper", "vmkeeper-system/vmkeeper-leader-election"]);
       const deploy = only(ofKind<Deployment>(objs, "Deployment"), "Deployment");
       assert.ok(deploy.spec.template.spec.containers[0]?.args?.includes("--namespace=tenant-a"));
+    });
+  });
+
+  describe("heartbeat receiver", function () {
+    const KEY_FILE = "/etc/vmkeeper/heartbeat/keys";
+
+    function keysOf(secret: SecretObject): string {
+      const b64 = secret.data?.["keys"];
+      assert.ok(b64, `Secret ${secret.metadata.name} has no data.keys`);
+      return Buffer.from(b64, "base64").toString("utf8");
+    }
+
+    it("is on by default: flags, UDP port, read-only key mount, headless Service", async function () {
+      const objs = await render();
+      const deploy = only(ofKind<Deployment>(objs, "Deployment"), "Deployment");
+      const pod = deploy.spec.template.spec;
+      const container = only(pod.containers, "container");
+      for (const flag of ["--heartbeat-bind-address=0.0.0.0:7946", `--heartbeat-key-file=${KEY_FILE}`, "--monitor-interval-ms=500"]) {
+        assert.ok(container.args?.includes(flag), `missing ${flag} in ${JSON.stringify(container.args)}`);
+      }
+      const port = container.ports?.find((p) => p.name === "heartbeat");
+      assert.deepEqual(port, { name: "heartbeat", containerPort: 7946, protocol: "UDP" }, "no hostPort by default");
+      const mount = container.volumeMounts?.find((m) => m.mountPath === "/etc/vmkeeper/heartbeat");
+      assert.ok(mount, "keys not mounted");
+      assert.equal(mount.readOnly, true);
+      const volume = pod.volumes?.find((v) => v.name === mount.name);
+      assert.equal(volume?.secret?.secretName, "vmkeeper-heartbeat");
+      assert.deepEqual(volume?.secret?.items, [{ key: "keys", path: "keys" }]);
+
+      const svc = named<Service>(objs, "Service", "vmkeeper-heartbeat");
+      assert.equal(svc.spec.clusterIP, "None", "headless: the DNS name resolves to every replica");
+      assert.equal(svc.spec.publishNotReadyAddresses, true);
+      assert.deepEqual(svc.spec.selector, (deploy.spec as unknown as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels);
+      assert.deepEqual(svc.spec.ports, [{ name: "heartbeat", port: 7946, targetPort: "heartbeat", protocol: "UDP" }]);
+
+      const cfg = parseOperatorConfig(container.args?.slice(1) ?? [], { POD_NAMESPACE: "vmkeeper-system", POD_NAME: "vmkeeper-0" });
+      assert.ok(cfg !== "help");
+      assert.equal(cfg.heartbeatBindAddress, "0.0.0.0:7946");
+      assert.equal(cfg.heartbeatKeyFile, KEY_FILE);
+      assert.equal(cfg.monitorIntervalMs, 500);
+    });
+
+    it("generates a Secret with one random 32-byte key k1 that parseKeyFile accepts", async function () {
+      const secret = named<SecretObject>(await render(), "Secret", "vmkeeper-heartbeat");
+      const keys = parseKeyFile(keysOf(secret));
+      assert.equal(keys.length, 1);
+      assert.equal(keys[0]?.id, "k1");
+      assert.equal(keys[0]?.secret.length, 32);
+      const again = parseKeyFile(keysOf(named<SecretObject>(await render(), "Secret", "vmkeeper-heartbeat")));
+      assert.ok(!again[0]?.secret.equals(keys[0]?.secret ?? Buffer.alloc(0)), "two fresh renderings produced the same key");
+    });
+
+    it("keeps the generated key (and keys added by hand) across helm upgrade", async function () {
+      this.timeout(120_000);
+      const ns = await env.createNamespace("helm-hbkey");
+      const release = ns; // release-scoped names: nothing clashes with other tests
+      const secretName = `${ns}-vmkeeper-heartbeat`;
+      const common = ["--namespace", ns, "--set", "crds.install=false", "--set", "rbac.create=false"];
+      const readKeys = async (): Promise<string> => {
+        const res = await env.kubectl(["get", "secret", secretName, "-n", ns, "-o", "jsonpath={.data.keys}"]);
+        assert.equal(res.code, 0, res.stderr);
+        return Buffer.from(res.stdout, "base64").toString("utf8");
+      };
+      const install = await helm(["install", release, CHART, ...common]);
+      assert.equal(install.code, 0, install.stderr);
+      try {
+        const first = await readKeys();
+        assert.equal(parseKeyFile(first)[0]?.id, "k1");
+
+        const upgrade = await helm(["upgrade", release, CHART, ...common, "--set", "heartbeat.monitorIntervalMs=1000"]);
+        assert.equal(upgrade.code, 0, upgrade.stderr);
+        assert.equal(await readKeys(), first, "helm upgrade replaced the heartbeat key");
+
+        // A rotation done in the cluster (new key on top) survives the next upgrade.
+        const rotated = `k2:${randomKey()}\n${first}`;
+        const patch = await env.kubectl(["patch", "secret", secretName, "-n", ns, "--type=merge",
+          "-p", JSON.stringify({ data: { keys: Buffer.from(rotated).toString("base64") } })]);
+        assert.equal(patch.code, 0, patch.stderr);
+        const again = await helm(["upgrade", release, CHART, ...common]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(await readKeys(), rotated, "helm upgrade dropped the rotated keys");
+        assert.deepEqual(parseKeyFile(rotated).map((k) => k.id), ["k2", "k1"]);
+      } finally {
+        await helm(["uninstall", release, "--namespace", ns]);
+      }
+    });
+
+    it("uses heartbeat.existingSecret instead of generating one", async function () {
+      const objs = await render(["--set", "heartbeat.existingSecret=my-heartbeat-keys"]);
+      assert.equal(ofKind(objs, "Secret").length, 0, "no generated Secret with existingSecret");
+      const pod = only(ofKind<Deployment>(objs, "Deployment"), "Deployment").spec.template.spec;
+      assert.ok(pod.volumes?.some((v) => v.secret?.secretName === "my-heartbeat-keys"), JSON.stringify(pod.volumes));
+    });
+
+    it("passes an empty --heartbeat-bind-address when disabled, which turns the receiver off", async function () {
+      const objs = await render(["--set", "heartbeat.enabled=false", "--set", "networkPolicy.enabled=true", "--set", "heartbeat.monitorIntervalMs=2000"]);
+      const pod = only(ofKind<Deployment>(objs, "Deployment"), "Deployment").spec.template.spec;
+      const container = only(pod.containers, "container");
+      assert.ok(container.args?.includes("--heartbeat-bind-address="), JSON.stringify(container.args));
+      assert.ok(!container.args?.some((a) => a.startsWith("--heartbeat-key-file")));
+      assert.ok(!container.ports?.some((p) => p.name === "heartbeat"));
+      assert.ok(!pod.volumes?.some((v) => v.secret), "no key volume when disabled");
+      assert.deepEqual(ofKind(objs, "Service").map((s) => s.metadata.name), ["vmkeeper-metrics"]);
+      assert.equal(ofKind(objs, "Secret").length, 0);
+      assert.equal(udpRules(only(ofKind<NetworkPolicy>(objs, "NetworkPolicy"), "NetworkPolicy"), 7946).length, 0);
+      const cfg = parseOperatorConfig(container.args?.slice(1) ?? [], { POD_NAMESPACE: "vmkeeper-system", POD_NAME: "vmkeeper-0" });
+      assert.ok(cfg !== "help");
+      assert.equal(cfg.heartbeatBindAddress, "");
+      assert.equal(cfg.monitorIntervalMs, 2000);
+    });
+
+    it("exposes the every-option port, hostPort and allowed CIDRs", async function () {
+      const objs = await render(["-f", ALL_OPTIONS]);
+      const container = only(only(ofKind<Deployment>(objs, "Deployment"), "Deployment").spec.template.spec.containers, "container");
+      assert.deepEqual(container.ports?.find((p) => p.name === "heartbeat"), { name: "heartbeat", containerPort: 7950, protocol: "UDP", hostPort: 7950 });
+      assert.ok(container.args?.includes("--heartbeat-bind-address=0.0.0.0:7950"));
+      assert.ok(container.args?.includes("--monitor-interval-ms=250"));
+      assert.equal(ofKind(objs, "Secret").length, 0, "existingSecret is set");
+      const rule = only(udpRules(only(ofKind<NetworkPolicy>(objs, "NetworkPolicy"), "NetworkPolicy"), 7950), "heartbeat ingress rule");
+      assert.deepEqual(rule.from?.map((p) => p.ipBlock?.cidr), ["10.20.0.0/16", "192.0.2.0/24", "2001:db8::/32"]);
+    });
+
+    it("lets heartbeats in from anywhere through the NetworkPolicy when allowedCIDRs is empty", async function () {
+      const ns = await env.createNamespace("helm-hbnetpol");
+      const manifests = await template(ns, ["--set", "networkPolicy.enabled=true", "--set", "crds.install=false"]);
+      const rule = only(udpRules(only(ofKind<NetworkPolicy>(parseManifests(manifests), "NetworkPolicy"), "NetworkPolicy"), 7946), "heartbeat ingress rule");
+      assert.equal(rule.from, undefined, "no `from`: every source");
+      await dryRunApply(manifests);
     });
   });
 

@@ -33,6 +33,8 @@ export async function startOperatorProcess(o: {
     `--health-probe-bind-address=127.0.0.1:${healthPort}`,
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
     "--log-level=debug",
+    // Tests that need the heartbeat receiver pass their own address and key file.
+    ...(o.extraArgs?.some((a) => a.startsWith("--heartbeat-bind-address")) ? [] : ["--heartbeat-bind-address="]),
     ...(o.extraArgs ?? []),
   ];
   const proc = new ManagedProcess(`operator-${o.identity}`, process.execPath, args, join(o.logDir, `operator-${o.identity}.log`));

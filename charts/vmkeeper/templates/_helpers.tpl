@@ -105,6 +105,26 @@ Name of the metrics Service; also the Prometheus `job` label of the scraped seri
 {{- end }}
 
 {{/*
+Name of the headless Service whose DNS name resolves to every operator replica; agents in
+the cluster send their heartbeats to <this>.<namespace>.svc:<heartbeat.port>.
+*/}}
+{{- define "vmkeeper.heartbeatServiceName" -}}
+{{- printf "%s-heartbeat" (include "vmkeeper.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Name of the Secret with the heartbeat keys: heartbeat.existingSecret, or the one the chart
+generates.
+*/}}
+{{- define "vmkeeper.heartbeatSecretName" -}}
+{{- if .Values.heartbeat.existingSecret }}
+{{- .Values.heartbeat.existingSecret }}
+{{- else }}
+{{- printf "%s-heartbeat" (include "vmkeeper.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
 PromQL label matchers selecting this release's operator series.
 */}}
 {{- define "vmkeeper.promSelector" -}}

@@ -3,7 +3,7 @@ import { ConfigError, parseBindAddress, parseOperatorConfig } from "../../../src
 
 describe("operator configuration", () => {
   it("has the documented defaults", () => {
-    const cfg = parseOperatorConfig([], { POD_NAMESPACE: "vmkeeper-system", POD_NAME: "vmkeeper-0" });
+    const cfg = parseOperatorConfig(["--heartbeat-key-file=/etc/vmkeeper/heartbeat/keys"], { POD_NAMESPACE: "vmkeeper-system", POD_NAME: "vmkeeper-0" });
     assert.ok(cfg !== "help");
     assert.equal(cfg.leaderElect, true);
     assert.equal(cfg.leaderElectionNamespace, "vmkeeper-system");
@@ -15,7 +15,7 @@ describe("operator configuration", () => {
   });
 
   it("reads VMKEEPER_* environment variables, and flags win over them", () => {
-    const cfg = parseOperatorConfig(["--workers=7"], { VMKEEPER_WORKERS: "3", VMKEEPER_LOG_LEVEL: "debug", VMKEEPER_LEADER_ELECT: "false" });
+    const cfg = parseOperatorConfig(["--workers=7", "--heartbeat-bind-address="], { VMKEEPER_WORKERS: "3", VMKEEPER_LOG_LEVEL: "debug", VMKEEPER_LEADER_ELECT: "false" });
     assert.ok(cfg !== "help");
     assert.equal(cfg.workers, 7);
     assert.equal(cfg.logLevel, "debug");
@@ -35,6 +35,17 @@ describe("operator configuration", () => {
       assert.match(text, /--leader-election-namespace: required/);
       assert.match(text, /--lease-duration-seconds must be greater than --renew-deadline-seconds/);
     }
+  });
+
+  it("requires a heartbeat key file while the receiver is on, and accepts turning it off", () => {
+    assert.throws(() => parseOperatorConfig([], { POD_NAMESPACE: "ns" }), /--heartbeat-key-file: required/);
+    const off = parseOperatorConfig(["--heartbeat-bind-address="], { POD_NAMESPACE: "ns" });
+    assert.ok(off !== "help");
+    assert.equal(off.heartbeatBindAddress, "");
+    const on = parseOperatorConfig(["--heartbeat-key-file=/k"], { POD_NAMESPACE: "ns" });
+    assert.ok(on !== "help");
+    assert.equal(on.heartbeatBindAddress, "0.0.0.0:7946");
+    assert.equal(on.monitorIntervalMs, 500);
   });
 
   it("rejects unknown flags", () => {
