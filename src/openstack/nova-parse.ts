@@ -134,6 +134,10 @@ export function parseServer(v: unknown, path: string): Server {
   set("locked", optBoolean(o, "locked"));
   if ("locked_reason" in o) s.lockedReason = nullableString(o, "locked_reason");
   if (Array.isArray(o.server_groups)) s.serverGroups = stringArray(o.server_groups);
+  if (o.image === "" || o.image === null) s.imageId = "";
+  else if (isRecord(o.image)) set("imageId", optString(o.image, "id"));
+  const volumes = o["os-extended-volumes:volumes_attached"];
+  if (Array.isArray(volumes)) s.volumesAttached = volumes.flatMap((x) => (isRecord(x) && typeof x.id === "string" ? [x.id] : []));
   set("created", optString(o, "created"));
   set("updated", optString(o, "updated"));
   return s;
@@ -144,6 +148,7 @@ function parseServerFlavor(v: unknown): ServerFlavor {
   const f: ServerFlavor = {};
   if (!isRecord(v)) return f;
   const set = setter(f);
+  set("id", optString(v, "id"));
   set("originalName", optString(v, "original_name"));
   set("vcpus", optNumber(v, "vcpus"));
   set("ramMb", optNumber(v, "ram"));

@@ -67,6 +67,8 @@ export interface AvailabilityZone {
 }
 
 export interface ServerFlavor {
+  /** Below 2.47 only the flavor id is given (2.47+ embeds the flavor without its id). */
+  id?: string;
   originalName?: string;
   vcpus?: number;
   ramMb?: number;
@@ -97,6 +99,10 @@ export interface Server {
   locked?: boolean;
   lockedReason?: string | null;
   flavor: ServerFlavor;
+  /** Image id; "" for a server booted from a volume (Nova sends `image: ""`); absent when not reported. */
+  imageId?: string;
+  /** Ids of the attached volumes (`os-extended-volumes:volumes_attached`), when reported. */
+  volumesAttached?: string[];
   /** Server group ids (2.71+). */
   serverGroups?: string[];
   created?: string;

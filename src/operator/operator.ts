@@ -1,23 +1,20 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Gauge, type Registry } from "prom-client";
-import type { ComputeHost, OpenStackCloud } from "../api/v1alpha1/index.js";
-import { CloudConnectionCache } from "../controllers/openstack-cloud/cloud-connection-cache.js";
-import { cloudsReferencingSecret, OpenStackCloudReconciler, type SecretObject } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
-import { NodeHttpTransport } from "../openstack/node-http-transport.js";
-import { Controller } from "../kube/controller.js";
-import { prometheusControllerMetrics } from "../kube/controller-metrics.js";
-import { KubeEventRecorder, type EventObject } from "../kube/event-recorder.js";
-import { Informer } from "../kube/informer.js";
+import { NoDeviceFencingProvider } from "../controllers/incident/fencing-provider.js";
+import { HeartbeatReceiver } from "../heartbeat/heartbeat-receiver.js";
 import { LeaderElector, type LeaseObject } from "../kube/leader-election.js";
-import { prometheusWorkQueueMetrics, WorkQueue } from "../kube/queue/index.js";
 import { ResourceClient } from "../kube/resource-client.js";
-import { EVENTS, LEASES, SECRETS, type KubeObject } from "../kube/resource-type.js";
-import { KubeRestClient } from "../kube/rest-client.js";
+import { LEASES } from "../kube/resource-type.js";
+import { TransportHttpPoster } from "../notify/http-poster.js";
+import { prometheusNotificationMetrics } from "../notify/notification-metrics.js";
+import { NotifierRegistry } from "../notify/notifier-registry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
-import { VMKEEPER_RESOURCES } from "./vmkeeper-resources.js";
+import { loadKeyring, watchKeyFile } from "./heartbeat-key-file.js";
 import type { OperatorConfig } from "./operator-config.js";
+import { buildOperatorContext, type InformerLike } from "./operator-context.js";
 import { startMetricsServer, startProbeServer, type ListeningServer } from "./probe-server.js";
+import { startControllers, type LeaderView } from "./start-controllers.js";
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -30,60 +27,28 @@ export type OperatorOutcome = "lost" | "stopped";
 
 /**
  * The composition root: every side-effecting dependency is built here and handed down.
- * Every replica runs the informers, probes and metrics (a standby is warm and ready);
- * only the leader runs controllers, and the REST client refuses writes from a replica
- * whose lease has passed its renew deadline.
+ * Every replica runs the informers, the heartbeat receiver, probes and metrics (a standby
+ * is warm and ready); only the leader runs controllers, and the REST client refuses writes
+ * from a replica whose lease has passed its renew deadline.
  */
 export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signal: AbortSignal): Promise<OperatorOutcome> {
   const { clock, log, registry } = deps;
-  const rest = new KubeRestClient(deps.kubeConfig, { userAgent: `vmkeeper/${cfg.identity}`, defaultTimeoutMs: 30_000 });
-  const clouds = new ResourceClient<OpenStackCloud>(rest, VMKEEPER_RESOURCES.OpenStackCloud);
-  const hosts = new ResourceClient<ComputeHost>(rest, VMKEEPER_RESOURCES.ComputeHost);
-  const transport = new NodeHttpTransport({});
-  const connector = new CloudConnectionCache(transport, clock, log.child({ component: "openstack" }));
-  const secrets = new ResourceClient<SecretObject>(rest, SECRETS);
-  const events = new KubeEventRecorder(new ResourceClient<EventObject>(rest, EVENTS), cfg.identity, clock, log.child({ component: "events" }));
-
-  const cloudInformer = new Informer<OpenStackCloud>({ client: rest, type: VMKEEPER_RESOURCES.OpenStackCloud, namespace: cfg.namespace, clock, log });
-  const hostInformer = new Informer<ComputeHost>({ client: rest, type: VMKEEPER_RESOURCES.ComputeHost, namespace: cfg.namespace, clock, log });
-  const secretInformer = new Informer<KubeObject>({ client: rest, type: SECRETS, namespace: cfg.namespace, metadataOnly: true, clock, log });
-  const informers: InformerLike[] = [cloudInformer, hostInformer, secretInformer];
-
-  const controllerMetrics = prometheusControllerMetrics(registry);
-  const makeController = (name: string, reconciler: OpenStackCloudReconciler): Controller =>
-    new Controller({
-      name,
-      reconciler,
-      workers: cfg.workers,
-      clock,
-      log,
-      metrics: controllerMetrics,
-      queue: new WorkQueue({ name, clock, metrics: prometheusWorkQueueMetrics(registry, name) }),
-    });
-
+  const ctx = buildOperatorContext(cfg, deps.kubeConfig, clock, log, registry);
   const leaderGauge = (registry.getSingleMetric("leader_election_master_status") as Gauge | undefined) ??
     new Gauge({ name: "leader_election_master_status", help: "1 if this replica is the leader for the named lease, else 0", labelNames: ["name"], registers: [registry] });
   leaderGauge.set({ name: cfg.leaderElectionId }, 0);
-  registerInformerGauge(registry, informers);
+  registerInformerGauge(registry, ctx.all);
 
-  const probe = await startProbeServer(cfg.healthProbeBindAddress, informers.map((i) => ({ name: `informer-${i.name}`, ready: () => i.isHealthy() })));
+  const background = new AbortController();
+  const receiver = await startHeartbeats(cfg, clock, log, registry, background.signal);
+  const notifiers = new NotifierRegistry({ poster: new TransportHttpPoster(), clock, logger: log.child({ component: "notify" }), metrics: prometheusNotificationMetrics(registry) });
+  const probe = await startProbeServer(cfg.healthProbeBindAddress, ctx.all.map((i) => ({ name: `informer-${i.name}`, ready: () => i.isHealthy() })));
   const metrics = await startMetricsServer(cfg.metricsBindAddress, registry);
-  log.info({ healthPort: probe.port, metricsPort: metrics.port, identity: cfg.identity, namespace: cfg.namespace ?? "(all)" }, "vmkeeper operator started");
+  log.info({ healthPort: probe.port, metricsPort: metrics.port, identity: cfg.identity, namespace: cfg.namespace ?? "(all)", heartbeats: cfg.heartbeatBindAddress || "off" }, "vmkeeper operator started");
+  const informerRuns = ctx.all.map((i) => i.run(background.signal));
 
-  const informersStop = new AbortController();
-  const informerRuns = informers.map((i) => i.run(informersStop.signal));
-
-  const startControllers = (leading: AbortSignal): Promise<void> => {
-    const listHosts = (ns: string): ComputeHost[] => hostInformer.items().filter((h) => h.metadata?.namespace === ns);
-    const cloudController = makeController("openstackcloud", new OpenStackCloudReconciler({ clouds, secrets, hosts, listHosts, connector, events, clock }));
-    cloudController.watch(cloudInformer);
-    cloudController.watch(secretInformer, (s) => cloudsReferencingSecret(cloudInformer.items(), s.metadata?.namespace, s.metadata?.name));
-    // A ComputeHost deleted or edited by hand is put back by its cloud's next pass.
-    cloudController.watch(hostInformer, (h) => (h.metadata?.namespace && h.spec?.cloudRef?.name ? [`${h.metadata.namespace}/${h.spec.cloudRef.name}`] : []));
-    for (const c of cloudInformer.items()) cloudController.enqueue(`${c.metadata?.namespace}/${c.metadata?.name}`);
-    return cloudController.run(leading);
-  };
-
+  const leader: LeaderView = { identity: cfg.identity, leaseEpoch: () => 0, isLeader: () => true, leadingSinceMs: clock.monotonicMs() };
+  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, notifiers, fencing: new NoDeviceFencingProvider() };
   let outcome: OperatorOutcome = "stopped";
   let controllersDone: Promise<void> = Promise.resolve();
   if (cfg.leaderElect) {
@@ -97,7 +62,7 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
         retryPeriodMs: cfg.retryPeriodSeconds * 1000,
         releaseOnCancel: true,
       },
-      new ResourceClient<LeaseObject>(rest, LEASES),
+      new ResourceClient<LeaseObject>(ctx.rest, LEASES),
       clock,
       log.child({ component: "leader-election" }),
       {
@@ -105,30 +70,44 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
         newLeader: (id) => log.info({ leader: id }, "observed a new leader"),
       },
     );
-    rest.setWriteGuard(() => elector.assertLeader());
+    ctx.rest.setWriteGuard(() => elector.assertLeader());
+    leader.isLeader = () => elector.isLeader();
+    leader.leaseEpoch = () => elector.leaseEpoch();
     outcome = await elector.run(signal, (leading) => {
-      controllersDone = startControllers(leading);
+      leader.leadingSinceMs = clock.monotonicMs();
+      controllersDone = startControllers(controllerDeps, leading);
     });
   } else {
-    controllersDone = startControllers(signal);
+    controllersDone = startControllers(controllerDeps, signal);
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   }
 
   await controllersDone;
-  informersStop.abort();
-  await Promise.all(informerRuns);
+  background.abort();
+  await Promise.all([...informerRuns, receiver?.stop()]);
+  await notifiers.close(2000);
   await closeAll([probe, metrics]);
-  rest.close();
-  transport.close();
+  ctx.rest.close();
+  ctx.transport.close();
   log.info({ outcome }, outcome === "lost" ? "leadership lost; exiting so that a fresh process campaigns again" : "vmkeeper operator stopped");
   return outcome;
 }
 
-/** What the process needs of every informer, whatever its object type. */
-interface InformerLike {
-  readonly name: string;
-  isHealthy(): boolean;
-  run(signal: AbortSignal): Promise<void>;
+/** The heartbeat receiver runs on every replica, leader or not, so a standby takes over warm. */
+async function startHeartbeats(cfg: OperatorConfig, clock: Clock, log: Logger, registry: Registry, signal: AbortSignal): Promise<{ receiver: HeartbeatReceiver; stop: () => Promise<void> } | undefined> {
+  if (!cfg.heartbeatBindAddress || !cfg.heartbeatKeyFile) return undefined;
+  const keyring = await loadKeyring(cfg.heartbeatKeyFile);
+  const receiver = new HeartbeatReceiver({ bindAddress: cfg.heartbeatBindAddress, keyring, clock, log: log.child({ component: "heartbeat" }), registry });
+  const bound = await receiver.start();
+  log.info({ address: bound.address, port: bound.port }, "heartbeat receiver listening");
+  const watching = watchKeyFile(cfg.heartbeatKeyFile, keyring, clock, log, signal);
+  return {
+    receiver,
+    stop: async () => {
+      await watching;
+      await receiver.stop();
+    },
+  };
 }
 
 function registerInformerGauge(registry: Registry, informers: InformerLike[]): void {

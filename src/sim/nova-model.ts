@@ -133,6 +133,8 @@ export class NovaModel {
   private readonly migrations: Migration[] = [];
   private readonly migrationsById = new Map<number, Migration>();
   private readonly actions = new Map<string, InstanceAction[]>();
+  /** Ids of duplicate evacuations (accepted while another ran) that no rebuild ever picks up. */
+  private readonly orphanEvacuations = new Set<number>();
   private readonly zoneOf = new Map<string, string>();
   private nextServiceIntId = 1;
   private nextHypervisorIntId = 1;
@@ -284,9 +286,12 @@ export class NovaModel {
     this.sync();
     if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
     const svc = this.servicesByUuid.get(id);
-    if (!svc) throw notFound(`Service ${id} not found.`);
+    if (!svc) throw notFound(`Service ${id} could not be found.`);
     if (svc.binary !== "nova-compute") throw badRequest(`Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`);
-    if (u.disabledReason !== undefined && u.status !== "disabled") throw badRequest("Specifying a disabled reason is not supported unless disabling the service.");
+    // Nova ignores a reason sent without a status, refuses one sent with "enabled".
+    if (u.status === "enabled" && u.disabledReason) throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+    if (u.forcedDown === false) this.checkForEvacuations(svc.host);
+    if (u.status === undefined && u.forcedDown === undefined) throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
     if (u.status === "enabled") {
       svc.disabled = false;
       svc.disabledReason = null;
@@ -299,11 +304,25 @@ export class NovaModel {
     return svc;
   }
 
+  /**
+   * Nova's `_check_for_evacuations`: forced_down cannot be lifted while evacuations away from
+   * the host are `done` — its nova-compute must start first (destroying the evacuated copies
+   * and moving those migrations to `completed`).
+   */
+  private checkForEvacuations(host: string): void {
+    if (this.migrations.some((m) => m.sourceCompute === host && m.status === "done" && m.migrationType === "evacuation")) {
+      throw badRequest(
+        `Unable to force up host ${host} as \`done\` evacuation migration records remain associated with the host. Ensure the compute service has been restarted, allowing these records to move to \`completed\` before retrying this request.`,
+      );
+    }
+  }
+
   /** The pre-2.53 forms: PUT /os-services/{enable,disable,disable-log-reason,force-down}. */
   updateServiceByHost(host: string, binary: string, u: ServiceUpdate): NovaService {
     this.sync();
     const svc = this.listServices({ host, binary })[0];
     if (!svc) throw notFound(`Service ${binary} on host ${host} not found.`);
+    if (u.forcedDown === false) this.checkForEvacuations(svc.host);
     if (u.status === "enabled") {
       svc.disabled = false;
       svc.disabledReason = null;
@@ -421,16 +440,28 @@ export class NovaModel {
     h.rebootedSinceStart = false;
   }
 
+  /**
+   * Nova's `_destroy_evacuated_instances`: the local copies of servers evacuated away are
+   * destroyed and their evacuation migrations (accepted or done) become `completed` — but Nova
+   * keys those migrations by instance, so of several evacuations of one server (a duplicate
+   * evacuate) only the newest is completed per start; a `done` one left behind blocks lifting
+   * forced_down until the next start.
+   */
   private destroyEvacuatedCopies(h: ComputeHost): void {
-    for (const guest of h.staleGuests.values()) {
-      this.release(h, guest.flavor);
-      const m = this.migrationsById.get(guest.migrationId);
-      if (m && m.status === "done") {
-        m.status = "completed";
-        m.updatedAt = this.now();
-      }
-    }
+    for (const guest of h.staleGuests.values()) this.release(h, guest.flavor);
     h.staleGuests.clear();
+    // `accepted` ones still running elsewhere are left alone here (a known simplification).
+    const newest = new Map<string, Migration>();
+    for (const m of this.migrations) {
+      if (m.sourceCompute !== h.name || m.migrationType !== "evacuation") continue;
+      if (m.status !== "done" && !(m.status === "accepted" && this.orphanEvacuations.has(m.id))) continue;
+      const seen = newest.get(m.instanceUuid);
+      if (!seen || m.id > seen.id) newest.set(m.instanceUuid, m);
+    }
+    for (const m of newest.values()) {
+      this.orphanEvacuations.delete(m.id);
+      this.setMigration(m, "completed");
+    }
   }
 
   private afterHostBoot(h: ComputeHost): void {
@@ -766,12 +797,18 @@ export class NovaModel {
         const h = this.requireHost(host);
         this.attach(s, h);
         s.taskState = "spawning";
-        this.schedule(this.knobs.bootDurationMs, () => {
+        const finish = (): void => {
           if (this.servers.get(s.id) !== s || s.taskGeneration !== gen) return;
+          // The build waits in the queue of a nova-compute that is not running (BUILD until it starts).
+          if (!serviceRunning(h.service)) {
+            h.deferred.push(finish);
+            return;
+          }
           this.setState(s, "active", null, PowerState.RUNNING);
           s.launchedAt = this.now();
           this.finishAction(s, ctx.requestId, "Success", h.name);
-        });
+        };
+        this.schedule(this.knobs.bootDurationMs, finish);
       }
       out.push(s);
     }
@@ -815,7 +852,8 @@ export class NovaModel {
     if (opts.host !== undefined) this.requireHost(opts.host);
     if (opts.host !== undefined && s.host === opts.host) throw badRequest("The target host can't be the same one.");
     if (!["active", "stopped", "error"].includes(s.vmState)) throw invalidStateConflict("evacuate", s.id, "vm_state", s.vmState);
-    if (s.taskState !== null) throw invalidStateConflict("evacuate", s.id, "task_state", s.taskState);
+    // No task_state guard: Nova's evacuate is decorated with check_instance_state(task_state=None),
+    // which skips the check, so a second evacuate of a server being rebuilt is accepted too.
     const source = s.host ? this.hosts.get(s.host) : undefined;
     if (!source) throw conflict(`Instance ${s.id} has no host`);
     if (this.serviceIsUp(source.service)) throw badRequest(`Compute service of ${source.name} is still in use.`);
@@ -839,6 +877,7 @@ export class NovaModel {
     };
     this.migrations.push(m);
     this.migrationsById.set(m.id, m);
+    if (s.taskState === "rebuilding") return this.duplicateEvacuation(s, m, ctx);
     const originalVm = s.vmState;
     this.recordAction(s, "evacuate", ctx, "compute_rebuild_instance", null);
     this.setState(s, s.vmState, "rebuilding");
@@ -858,6 +897,20 @@ export class NovaModel {
     s.evacuatingTo = d.name;
     Object.assign(m, { destCompute: d.name, destNode: d.name, destHost: d.hostIp });
     this.schedule(this.knobs.evacuationDurationMs, () => this.finishEvacuation(s, gen, m, ctx.requestId, originalVm, opts.landStopped ?? false));
+    return m;
+  }
+
+  /**
+   * An evacuate accepted while the server is already being rebuilt. In Nova both rebuilds
+   * race on the destination and the loser fails (UnexpectedTaskStateError); here the one in
+   * flight always wins: the duplicate's action ends in Error and its migration stays
+   * `accepted` until the source's nova-compute starts again.
+   */
+  private duplicateEvacuation(s: Server, m: Migration, ctx: RequestContext): Migration {
+    this.recordAction(s, "evacuate", ctx, "compute_rebuild_instance", null);
+    this.orphanEvacuations.add(m.id);
+    const dest = s.evacuatingTo;
+    this.schedule(this.knobs.evacuationDurationMs, () => this.finishAction(s, ctx.requestId, "Error", dest));
     return m;
   }
 

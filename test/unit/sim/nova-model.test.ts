@@ -37,7 +37,7 @@ describe("sim Nova model", () => {
       assert.equal(cloud.nova.serviceIsUp(svc), false);
     });
 
-    it("forced_down makes the state down at once; only nova-compute can be updated; reason needs disabling", () => {
+    it("forced_down makes the state down at once; only nova-compute can be updated; Nova's refusals and messages", () => {
       const { cloud } = setup();
       const svc = cloud.nova.hosts.get("c1")?.service;
       assert.ok(svc);
@@ -47,7 +47,10 @@ describe("sim Nova model", () => {
       assert.equal(svc.disabledReason, "fenced by vmkeeper");
       cloud.nova.updateService(svc.uuid, { status: "enabled" });
       assert.equal(svc.disabledReason, null);
-      assert.throws(() => cloud.nova.updateService(svc.uuid, { disabledReason: "x" }), novaStatus(400, /disabled reason/));
+      // As in Nova: a reason without a status is ignored (nothing to update), with "enabled" it is refused.
+      assert.throws(() => cloud.nova.updateService(svc.uuid, { disabledReason: "x" }), novaStatus(400, /^No updates were requested\. Fields 'status' or 'forced_down' should be specified\.$/));
+      assert.throws(() => cloud.nova.updateService(svc.uuid, { status: "enabled", disabledReason: "x" }), novaStatus(400, /^Specifying 'disabled_reason' with status 'enabled' is invalid\.$/));
+      assert.throws(() => cloud.nova.updateService("00000000-0000-4000-8000-00000000beef", { forcedDown: true }), novaStatus(404, /^Service 00000000-0000-4000-8000-00000000beef could not be found\.$/));
       const conductor = cloud.nova.controlServices[0];
       assert.ok(conductor);
       assert.throws(() => cloud.nova.updateService(conductor.uuid, { forcedDown: true }), novaStatus(400, /Only nova-compute/));
@@ -72,15 +75,50 @@ describe("sim Nova model", () => {
       assert.throws(() => cloud.nova.evacuate(ctx, s.id, { host: "nope" }), novaStatus(404, /Compute host nope not found/));
     });
 
-    it("refuses with 409 while the server is busy (task_state set) or building", async () => {
+    it("refuses with 409 by vm_state only: a build waiting for a dead host's nova-compute cannot be evacuated", async () => {
+      const { clock, cloud, ctx } = setup({ bootDurationMs: 500 });
+      cloud.nova.killHost("c1");
+      // Still up for the scheduler (service_down_time not yet passed): the boot is sent to c1 and waits.
+      const [b] = cloud.nova.createServers(ctx, { name: "b", flavorId: "1", host: "c1" });
+      assert.ok(b);
+      await clock.advance(5_000);
+      cloud.nova.sync();
+      assert.equal(b.vmState, "building", "the build waits for c1's nova-compute");
+      await clock.advance(66_000);
+      assert.throws(() => cloud.nova.evacuate(ctx, b.id, { host: "c2" }), novaStatus(409, new RegExp(`^Cannot 'evacuate' instance ${b.id} while it is in vm_state building$`)));
+      cloud.nova.restoreHost("c1");
+      assert.equal(b.vmState, "active", "the queued build runs when c1's nova-compute starts");
+    });
+
+    it("has no task_state guard (like Nova's): a busy server is evacuated, a second evacuate is accepted and loses", async () => {
       const { clock, cloud, ctx } = setup();
       const [s] = cloud.nova.addServers([{ name: "a", host: "c1" }]);
       assert.ok(s);
       cloud.nova.stop(ctx, s.id);
-      assert.equal(s.taskState, "powering-off");
       await killAndWaitDown(clock, cloud, "c1");
       assert.equal(s.taskState, "powering-off", "the stop waits for the dead host's nova-compute");
-      assert.throws(() => cloud.nova.evacuate(ctx, s.id), novaStatus(409, /while it is in task_state powering-off/));
+      const first = cloud.nova.evacuate({ ...ctx, requestId: "req-first" }, s.id);
+      assert.equal(s.taskState, "rebuilding");
+      const second = cloud.nova.evacuate({ ...ctx, requestId: "req-second" }, s.id);
+      assert.deepEqual([first.status, second.status, second.sourceCompute], ["accepted", "accepted", "c1"]);
+      await clock.advance(2_000);
+      cloud.nova.sync();
+      assert.deepEqual([s.vmState, s.taskState], ["active", null]);
+      assert.notEqual(s.host, "c1");
+      assert.deepEqual([first.status, second.status], ["done", "accepted"]);
+      assert.equal(cloud.nova.getInstanceAction(ctx, s.id, "req-first").events[0]?.result, "Success");
+      assert.equal(cloud.nova.getInstanceAction(ctx, s.id, "req-second").events[0]?.result, "Error");
+      // Nova keys the returning host's evacuations by instance: only the newest is completed per start.
+      const svc = cloud.nova.hosts.get("c1")?.service;
+      assert.ok(svc);
+      cloud.nova.updateService(svc.uuid, { forcedDown: true });
+      cloud.nova.restoreHost("c1");
+      assert.deepEqual([first.status, second.status], ["done", "completed"]);
+      assert.throws(() => cloud.nova.updateService(svc.uuid, { forcedDown: false }), novaStatus(400, /Unable to force up host c1/));
+      cloud.nova.stopCompute("c1");
+      cloud.nova.startCompute("c1");
+      assert.deepEqual([first.status, second.status], ["completed", "completed"]);
+      cloud.nova.updateService(svc.uuid, { forcedDown: false });
     });
   });
 
@@ -203,7 +241,14 @@ describe("sim Nova model", () => {
       await clock.advance(2_000);
       assert.deepEqual(cloud.nova.hostDebug("c1").staleGuests, [gone.id]);
       assert.equal(m.status, "done");
+      const svc = cloud.nova.hosts.get("c1")?.service;
+      assert.ok(svc);
+      cloud.nova.updateService(svc.uuid, { forcedDown: true });
+      // Nova refuses to lift forced_down while `done` evacuations away from the host remain.
+      assert.throws(() => cloud.nova.updateService(svc.uuid, { forcedDown: false }), novaStatus(400, /^Unable to force up host c1 as `done` evacuation migration records remain associated with the host\./));
+      assert.equal(svc.forcedDown, true);
       cloud.nova.restoreHost("c1");
+      cloud.nova.updateService(svc.uuid, { forcedDown: false });
       assert.deepEqual(cloud.nova.hostDebug("c1").staleGuests, []);
       assert.equal(m.status, "completed");
       // The server left behind lost its power with the machine; Nova's power sync stops it.

@@ -1,0 +1,115 @@
+import type { HeartbeatReceiver } from "../heartbeat/heartbeat-receiver.js";
+import { EventIncidentNotifier } from "../controllers/incident/event-incident-notifier.js";
+import type { FencingProvider } from "../controllers/incident/fencing-provider.js";
+import { IncidentReconciler } from "../controllers/incident/incident-reconciler.js";
+import { incidentMetrics } from "../controllers/incident/incident-metrics.js";
+import { PolicyProtectionSource } from "../controllers/incident/policy-protection-source.js";
+import { HostMonitorReconciler } from "../controllers/host-monitor/host-monitor-reconciler.js";
+import { InstanceHAPolicyReconciler, policyKeysForCloud } from "../controllers/instance-ha-policy/instance-ha-policy-reconciler.js";
+import { cloudsReferencingSecret, OpenStackCloudReconciler } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
+import { Controller, type Reconciler } from "../kube/controller.js";
+import { prometheusControllerMetrics } from "../kube/controller-metrics.js";
+import { prometheusWorkQueueMetrics, WorkQueue } from "../kube/queue/index.js";
+import { objectKey } from "../kube/resource-type.js";
+import type { NotifierRegistry } from "../notify/notifier-registry.js";
+import type { OperatorContext } from "./operator-context.js";
+import { WebhookIncidentSink } from "./webhook-incident-sink.js";
+
+export interface LeaderView {
+  identity: string;
+  leaseEpoch: () => number;
+  /** The last lease renew is within the renew deadline (always true without leader election). */
+  isLeader: () => boolean;
+  leadingSinceMs: number;
+}
+
+export interface ControllerDeps {
+  ctx: OperatorContext;
+  leader: LeaderView;
+  receiver: HeartbeatReceiver | undefined;
+  notifiers: NotifierRegistry;
+  fencing: FencingProvider;
+}
+
+const cloudKey = (ns: string | undefined, name: string | undefined): string[] => (ns && name ? [`${ns}/${name}`] : []);
+
+/** Registers every controller (leader only) and runs them until `leading` aborts. */
+export function startControllers(d: ControllerDeps, leading: AbortSignal): Promise<void> {
+  const { ctx } = d;
+  const { informers: inf, clients, clock, log, registry, cfg } = ctx;
+  const metrics = prometheusControllerMetrics(registry);
+  const make = (name: string, reconciler: Reconciler): Controller =>
+    new Controller({ name, reconciler, workers: cfg.workers, clock, log, metrics, queue: new WorkQueue({ name, clock, metrics: prometheusWorkQueueMetrics(registry, name) }) });
+  const byNs = {
+    hosts: (ns: string) => ctx.inNamespace(inf.hosts, ns),
+    policies: (ns: string) => ctx.inNamespace(inf.policies, ns),
+    incidents: (ns: string) => ctx.inNamespace(inf.incidents, ns),
+  };
+
+  const clouds = make("openstackcloud", new OpenStackCloudReconciler({ clouds: clients.clouds, secrets: clients.secrets, hosts: clients.hosts, listHosts: byNs.hosts, connector: ctx.connector, events: ctx.events, clock }));
+  clouds.watch(inf.clouds);
+  clouds.watch(inf.secrets, (s) => cloudsReferencingSecret(inf.clouds.items(), s.metadata?.namespace, s.metadata?.name));
+  // A ComputeHost deleted or edited by hand is put back by its cloud's next pass.
+  clouds.watch(inf.hosts, (h) => cloudKey(h.metadata?.namespace, h.spec?.cloudRef?.name));
+
+  const policies = make("instancehapolicy", new InstanceHAPolicyReconciler({
+    policies: clients.policies,
+    getCloud: (ns, name) => Promise.resolve(inf.clouds.get(`${ns}/${name}`)),
+    connectionFor: (ns, name) => Promise.resolve(ctx.novaFor(ns, name)),
+    listPolicies: byNs.policies,
+    listHosts: byNs.hosts,
+    events: ctx.events,
+    clock,
+  }));
+  policies.watch(inf.policies, (p) => policyKeysForCloud(inf.policies.items(), p.metadata?.namespace, p.spec?.cloudRef?.name));
+  policies.watch(inf.clouds, (c) => policyKeysForCloud(inf.policies.items(), c.metadata?.namespace, c.metadata?.name));
+
+  const monitor = make("hostmonitor", new HostMonitorReconciler({
+    getCloud: (key) => inf.clouds.get(key),
+    listHosts: byNs.hosts,
+    listPolicies: byNs.policies,
+    listIncidents: byNs.incidents,
+    novaFor: ctx.novaFor,
+    heartbeats: (cloud, nowMs, windowMs) => {
+      const views = d.receiver?.peerViews(cloud, nowMs, windowMs);
+      return {
+        lastSeenMs: (host) => d.receiver?.lastSeenMs({ cloud, host }),
+        peers: (host) => {
+          const v = views?.of(host);
+          return { reporting: v?.reporting ?? 0, unreachable: v?.unreachable ?? 0 };
+        },
+      };
+    },
+    incidents: clients.incidents,
+    hosts: clients.hosts,
+    events: ctx.events,
+    clock,
+    identity: cfg.identity,
+    observer: () => ({ kubeApiOk: d.leader.isLeader(), leadingSinceMs: d.leader.leadingSinceMs }),
+    intervalMs: cfg.monitorIntervalMs,
+  }));
+  monitor.watch(inf.clouds);
+
+  const notifier = new EventIncidentNotifier(ctx.events, new WebhookIncidentSink({ registry: d.notifiers, getPolicy: (ns, name) => inf.policies.get(`${ns}/${name}`), secrets: clients.secrets, clock, log }));
+  const incidents = make("incident", new IncidentReconciler({
+    incidents: clients.incidents,
+    hosts: clients.hosts,
+    novaFor: ctx.novaFor,
+    protection: new PolicyProtectionSource({ listPolicies: byNs.policies, listHosts: byNs.hosts, listIncidents: byNs.incidents, novaFor: ctx.novaFor, clock }),
+    fencing: d.fencing,
+    notifier,
+    events: ctx.events,
+    clock,
+    leader: () => ({ identity: d.leader.identity, leaseEpoch: d.leader.leaseEpoch() }),
+    observe: incidentMetrics(registry),
+  }));
+  incidents.watch(inf.incidents);
+
+  for (const c of inf.clouds.items()) {
+    clouds.enqueue(objectKey(c));
+    monitor.enqueue(objectKey(c));
+  }
+  for (const p of inf.policies.items()) policies.enqueue(objectKey(p));
+  for (const i of inf.incidents.items()) incidents.enqueue(objectKey(i));
+  return Promise.all([clouds.run(leading), policies.run(leading), monitor.run(leading), incidents.run(leading)]).then(() => undefined);
+}
