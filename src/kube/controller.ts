@@ -51,7 +51,7 @@ export interface ControllerOptions {
 }
 
 /** Maps a changed object to the keys of the objects that must be reconciled because of it. */
-export type KeyMapper<T> = (obj: T) => string[];
+export type KeyMapper<T> = (obj: T, deleted: boolean) => string[];
 
 /**
  * Runs a reconciler on N workers fed by one keyed work queue. The queue guarantees that a
@@ -73,8 +73,8 @@ export class Controller {
 
   /** Feeds the queue from an informer; by default an object maps to its own key. */
   watch<T extends KubeObject>(informer: Informer<T>, mapper: KeyMapper<T> = (obj) => [objectKey(obj)]): void {
-    informer.addHandler((obj) => {
-      for (const key of mapper(obj)) this.o.queue.add(key);
+    informer.addHandler((obj, deleted) => {
+      for (const key of mapper(obj, deleted)) this.o.queue.add(key);
     });
   }
 

@@ -59,6 +59,7 @@ export class LeaderElector {
   private leaderUntilMs = -Infinity;
   private leading = false;
   private transitions = 0;
+  private lastHolder = "";
 
   constructor(
     private readonly cfg: LeaderElectionConfig,
@@ -167,7 +168,8 @@ export class LeaderElector {
       if (record !== this.observedRecord) {
         this.observedRecord = record;
         this.observedAtMs = startMs;
-        if (spec.holderIdentity && spec.holderIdentity !== this.cfg.identity) this.observer.newLeader?.(spec.holderIdentity);
+        if (spec.holderIdentity && spec.holderIdentity !== this.cfg.identity && spec.holderIdentity !== this.lastHolder) this.observer.newLeader?.(spec.holderIdentity);
+        this.lastHolder = spec.holderIdentity ?? "";
       }
       const holder = spec.holderIdentity ?? "";
       const heldByOther = holder !== "" && holder !== this.cfg.identity;

@@ -49,8 +49,9 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   const clouds = make("openstackcloud", new OpenStackCloudReconciler({ clouds: clients.clouds, secrets: clients.secrets, hosts: clients.hosts, listHosts: byNs.hosts, connector: ctx.connector, events: ctx.events, clock }));
   clouds.watch(inf.clouds);
   clouds.watch(inf.secrets, (s) => cloudsReferencingSecret(inf.clouds.items(), s.metadata?.namespace, s.metadata?.name));
-  // A ComputeHost deleted or edited by hand is put back by its cloud's next pass.
-  clouds.watch(inf.hosts, (h) => cloudKey(h.metadata?.namespace, h.spec?.cloudRef?.name));
+  // A ComputeHost deleted by hand is put back by its cloud's next pass (status writes of the
+  // host monitor must not trigger a Nova inventory read each).
+  clouds.watch(inf.hosts, (h, deleted) => (deleted ? cloudKey(h.metadata?.namespace, h.spec?.cloudRef?.name) : []));
 
   const policies = make("instancehapolicy", new InstanceHAPolicyReconciler({
     policies: clients.policies,

@@ -60,7 +60,8 @@ export class HostMonitorReconciler implements Reconciler {
     const settings = mergeDetectionSettings(policies, hosts.length);
     const heartbeats = this.d.heartbeats(req.name, nowMs, settings.confirmationWindowMs);
     const services = await this.readServices(req, hosts, heartbeats, nowMs, settings.heartbeatIntervalMs * settings.missedHeartbeats);
-    const observations = observeHosts(hosts, incidents, services?.services, services?.readAtMs, heartbeats);
+    const toMonotonic = (iso: string): number => nowMs - (nowWall.getTime() - Date.parse(iso));
+    const observations = observeHosts(hosts, incidents, services?.services, services?.readAtMs, heartbeats, toMonotonic);
     const decision = decideDetection({
       nowMs,
       hosts: observations,

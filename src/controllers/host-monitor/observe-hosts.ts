@@ -21,7 +21,7 @@ export interface HeartbeatView {
  * ComputeHosts (maintenance, aggregates, epochs), heartbeats and peer reports, Nova's
  * service list, and the cloud's Incidents.
  */
-export function observeHosts(hosts: ComputeHost[], incidents: Incident[], services: ComputeService[] | undefined, servicesReadAtMs: number | undefined, heartbeats: HeartbeatView): HostObservation[] {
+export function observeHosts(hosts: ComputeHost[], incidents: Incident[], services: ComputeService[] | undefined, servicesReadAtMs: number | undefined, heartbeats: HeartbeatView, toMonotonic: (iso: string) => number): HostObservation[] {
   const byHost = new Map<string, Incident[]>();
   for (const inc of incidents) {
     const list = byHost.get(inc.spec.hostRef.name) ?? [];
@@ -32,10 +32,14 @@ export function observeHosts(hosts: ComputeHost[], incidents: Incident[], servic
   return hosts.map((h): HostObservation => {
     const name = h.metadata?.name ?? "";
     const own = byHost.get(name) ?? [];
-    const open = own.filter(isOpen).sort((a, b) => b.spec.epoch - a.spec.epoch)[0];
+    const lastSeen = heartbeats.lastSeenMs(h.spec.serviceHost);
+    const latest = [...own].sort((a, b) => b.spec.epoch - a.spec.epoch)[0];
+    // A finished incident still covers its epoch until the host has been heard from again:
+    // a host that stays dead after its recovery must not open a new epoch on every pass.
+    const stillDown = latest !== undefined && (lastSeen === undefined || lastSeen < toMonotonic(latest.spec.detectedAt));
+    const open = latest && (isOpen(latest) || stillDown) ? latest : own.filter(isOpen).sort((a, b) => b.spec.epoch - a.spec.epoch)[0];
     const lastEpoch = Math.max(h.status?.epoch ?? 0, ...own.map((i) => i.spec.epoch));
     const svc = svcByHost.get(h.spec.serviceHost);
-    const lastSeen = heartbeats.lastSeenMs(h.spec.serviceHost);
     return {
       name,
       serviceHost: h.spec.serviceHost,

@@ -44,6 +44,9 @@ export class IncidentReconciler implements Reconciler {
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     let incident = await this.d.incidents.get(req.namespace, req.name);
     if (!incident || TERMINAL.has(incident.status?.phase ?? "")) return;
+    // The host monitor sets Confirmed or Suppressed right after creating a HostFailure incident;
+    // acting before that could start a recovery a safety gate is about to hold back.
+    if (!incident.status?.phase && incident.spec.trigger !== "Manual") return;
     const ns = req.namespace ?? "";
     const nova = this.d.novaFor(ns, incident.spec.cloudRef.name);
     if (!nova) {

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { eventually } from "../support/eventually.js";
+import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
+import { startSimulatedCloud, type SimulatedCloud } from "../support/simulated-cloud.js";
+import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
+
+interface IncidentView {
+  metadata: { name: string };
+  spec: { epoch: number; hostRef: { name: string } };
+  status?: { phase?: string; instances?: { id: string; name?: string; state: string; targetHost?: string }[]; fencing?: { unsafeSkipped?: boolean; forcedDown?: boolean }; timestamps?: Record<string, string> };
+}
+
+describe("keep running: a host dies and its protected VMs come back elsewhere (real API server + simulator)", function () {
+  this.timeout(300_000);
+  let env: TestEnv;
+  let cloud: SimulatedCloud;
+  const ops: OperatorProcess[] = [];
+  let ns: string;
+
+  before(async () => {
+    env = await sharedTestEnv();
+    ns = await env.createNamespace("keep");
+    cloud = await startSimulatedCloud({ cloudName: "sim-cloud", hosts: 4, workDir: env.workDir, serviceDownTimeSeconds: 60 });
+    // Three protected VMs and one excluded VM on compute-1; others elsewhere.
+    cloud.sim.nova.addServers([
+      { name: "db-1", host: "compute-1", tags: ["ha"] },
+      { name: "web-1", host: "compute-1", tags: ["ha"] },
+      { name: "web-2", host: "compute-1", tags: ["ha"] },
+      { name: "scratch-1", host: "compute-1" },
+      { name: "db-2", host: "compute-2", tags: ["ha"] },
+    ]);
+    const apply = async (yaml: string): Promise<void> => {
+      const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], { input: yaml });
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await apply(`apiVersion: v1\nkind: Secret\nmetadata: {name: sim-clouds}\nstringData:\n  clouds.yaml: |\n${cloud.cloudsYaml.split("\n").map((l) => `    ${l}`).join("\n")}\n`);
+    await apply(`apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: OpenStackCloud
+metadata: {name: sim-cloud}
+spec: {secretRef: {name: sim-clouds}, cloudName: sim, recheckIntervalSeconds: 10}
+---
+apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: InstanceHAPolicy
+metadata: {name: tagged-ha}
+spec:
+  cloudRef: {name: sim-cloud}
+  mode: KeepRunning
+  selector: {tags: [ha]}
+  recovery: {unsafeSkipPowerFencing: true, localDisk: RebuildFromImage, lockInstances: true}
+  priorityTiers:
+    - {name: databases, priority: 100, selector: {nameGlobs: ["db-*"]}, readinessTimeoutSeconds: 30}
+  hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
+  stormProtection: {startupGraceSeconds: 0, maxUnhealthy: "50%"}
+`);
+    for (const [n, id] of ["vmkeeper-a", "vmkeeper-b"].entries()) {
+      ops.push(await startOperatorProcess({
+        kubeconfig: env.kubeconfigFor(id === "vmkeeper-a" ? "operator-a" : "operator-b"),
+        identity: id,
+        namespace: ns,
+        logDir: env.workDir,
+        extraArgs: [`--heartbeat-bind-address=127.0.0.1:${cloud.heartbeatPorts[n] ?? 0}`, `--heartbeat-key-file=${cloud.keyFile}`, "--monitor-interval-ms=200"],
+      }));
+    }
+  });
+
+  after(async () => {
+    for (const op of ops) await op.proc.stop();
+    await cloud?.stop();
+  });
+
+  const hostState = async (name: string): Promise<string> =>
+    (await env.kubectl(["get", "computehost", name, "-n", ns, "-o", "jsonpath={.status.health.state}"])).stdout.trim();
+  const incidents = async (): Promise<IncidentView[]> =>
+    (JSON.parse((await env.kubectl(["get", "incidents", "-n", ns, "-o", "json"])).stdout) as { items: IncidentView[] }).items;
+
+  it("sees every host healthy through heartbeats", async () => {
+    await eventually(async () => {
+      for (const h of cloud.hosts) assert.equal(await hostState(`sim-cloud.${h}`), "Healthy", h);
+    }, 60_000, 500);
+    assert.deepEqual(await incidents(), []);
+  });
+
+  it("fences, forces down and evacuates the protected VMs of a dead host exactly once; the unprotected VM is left alone", async () => {
+    const killedAt = Date.now();
+    cloud.killHost("compute-1");
+    const done = await eventually(async () => {
+      const list = await incidents();
+      assert.equal(list.length, 1, "one incident");
+      const inc = list[0]!;
+      assert.equal(inc.metadata.name, "sim-cloud.compute-1-1");
+      assert.equal(inc.status?.phase, "Recovered");
+      return inc;
+    }, 90_000, 500);
+    const ts = done.status?.timestamps ?? {};
+    console.log(`      first evacuation accepted ${Date.parse(ts.firstEvacuationAt ?? "") - killedAt} ms after the host died; all recovered after ${Date.parse(ts.recoveredAt ?? "") - killedAt} ms (Nova's own down timer: 60 s)`);
+    assert.deepEqual((done.status?.instances ?? []).map((i) => [i.name, i.state]).sort(), [["db-1", "Recovered"], ["web-1", "Recovered"], ["web-2", "Recovered"]]);
+    assert.ok(done.status?.fencing?.unsafeSkipped && done.status.fencing.forcedDown);
+
+    const servers = await cloud.nova.listServers({});
+    const byName = new Map(servers.map((s) => [s.name, s]));
+    for (const name of ["db-1", "web-1", "web-2"]) {
+      const s = byName.get(name);
+      assert.equal(s?.status, "ACTIVE", name);
+      assert.notEqual(s?.host, "compute-1", name);
+      assert.equal(s?.locked, false, `${name} unlocked after recovery`);
+      const migrations = await cloud.nova.listMigrations({ migrationType: "evacuation", instanceUuid: s?.id });
+      assert.equal(migrations.length, 1, `${name}: exactly one evacuation`);
+    }
+    const scratch = byName.get("scratch-1");
+    assert.equal(scratch?.host, "compute-1", "the unprotected VM stays where it was");
+    assert.equal((await cloud.nova.listMigrations({ migrationType: "evacuation", instanceUuid: scratch?.id })).length, 0);
+    const [svc] = await cloud.nova.listServices({ binary: "nova-compute", host: "compute-1" });
+    assert.equal(svc?.forcedDown, true);
+    assert.equal(svc?.status, "disabled");
+    assert.match(svc?.disabledReason ?? "", /^vmkeeper: host failure, incident sim-cloud\.compute-1-1/);
+    assert.equal(await hostState("sim-cloud.compute-1"), "Failed");
+    for (const h of ["compute-2", "compute-3", "compute-4"]) assert.equal(await hostState(`sim-cloud.${h}`), "Healthy");
+  });
+});

@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HeartbeatSender } from "../../src/heartbeat/heartbeat-sender.js";
+import { Keyring, parseKeyFile } from "../../src/heartbeat/heartbeat-keys.js";
+import { UdpTransport } from "../../src/heartbeat/udp-transport.js";
+import { KeystoneSession } from "../../src/openstack/keystone-session.js";
+import { parseCloudsYaml } from "../../src/openstack/clouds-config.js";
+import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
+import { NovaClient } from "../../src/openstack/nova-client.js";
+import { cloudsYaml } from "../../src/sim/clouds-yaml.js";
+import { createSimCloud, type SimCloud } from "../../src/sim/sim-cloud.js";
+import { SimServer } from "../../src/sim/sim-server.js";
+import { SystemClock } from "../../src/util/clock.js";
+import { silentLogger } from "../../src/util/logger.js";
+import { freePort } from "./free-port.js";
+
+export interface SimulatedCloud {
+  sim: SimCloud;
+  server: SimServer;
+  cloudsYaml: string;
+  hosts: string[];
+  /** One UDP port per operator replica: agents send to every replica. */
+  heartbeatPorts: number[];
+  keyFile: string;
+  /** vmkeeper's own Nova client against the simulator, for assertions. */
+  nova: NovaClient;
+  /** The host dies: its agent stops, its peers stop hearing it, Nova stops hearing its compute. */
+  killHost(host: string): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A simulated cloud for keep-running tests: the Nova/Keystone simulator on loopback plus
+ * one simulated node agent per host, sending signed heartbeats (with peer reports: every
+ * agent hears every live peer) to the operator's receiver over real UDP.
+ */
+export async function startSimulatedCloud(o: { cloudName: string; hosts: number; replicas?: number; workDir: string; intervalMs?: number; serviceDownTimeSeconds?: number; evacuationMs?: number }): Promise<SimulatedCloud> {
+  const clock = new SystemClock();
+  const sim = createSimCloud(clock, {
+    seed: "keep-running",
+    nova: { maxMicroversion: "2.93", serviceDownTimeSeconds: o.serviceDownTimeSeconds ?? 60, reportIntervalSeconds: 10, evacuationDurationMs: o.evacuationMs ?? 800, bootDurationMs: 200, powerActionDurationMs: 200, schedulingDelayMs: 50 },
+  });
+  const hosts = Array.from({ length: o.hosts }, (_, i) => `compute-${i + 1}`);
+  sim.nova.addHosts(hosts.map((name) => ({ name })));
+  const server = new SimServer(sim, { host: "127.0.0.1", port: 0 });
+  await server.start();
+  const yaml = cloudsYaml({ cloudName: "sim", authUrl: server.authUrl, region: sim.keystone.region, auth: { kind: "password", username: "admin", password: "admin-secret", projectName: "admin" } });
+
+  const keyFile = join(o.workDir, `heartbeat-keys-${randomBytes(3).toString("hex")}`);
+  writeFileSync(keyFile, `k1:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  const keyring = new Keyring(parseKeyFile(readFileSync(keyFile, "utf8")));
+  const heartbeatPorts: number[] = [];
+  for (let i = 0; i < (o.replicas ?? 2); i++) heartbeatPorts.push(await freePort());
+  const dead = new Set<string>();
+  const transport = new UdpTransport();
+  const senders = new Map<string, AbortController>();
+  for (const host of hosts) {
+    const sender = new HeartbeatSender({
+      cloud: o.cloudName,
+      host,
+      intervalMs: o.intervalMs ?? 200,
+      keyring,
+      targets: { current: () => heartbeatPorts.map((port) => ({ address: "127.0.0.1", family: 4 as const, port })) },
+      transport,
+      clock,
+      log: silentLogger(),
+      peerReport: () => {
+        const unreachable = hosts.filter((h) => h !== host && dead.has(h));
+        return { heard: hosts.length - 1 - unreachable.length, unreachable, unreachableTotal: unreachable.length };
+      },
+    });
+    const stop = new AbortController();
+    void sender.run(stop.signal);
+    senders.set(host, stop);
+  }
+  const session = new KeystoneSession({ cloud: parseCloudsYaml(yaml, { cloudName: "sim", env: {} }), transport: new NodeHttpTransport({}), clock, logger: silentLogger() });
+  const nova = new NovaClient({ session, clock, logger: silentLogger() });
+  return {
+    sim,
+    server,
+    cloudsYaml: yaml,
+    hosts,
+    heartbeatPorts,
+    keyFile,
+    nova,
+    killHost: (host) => {
+      dead.add(host);
+      senders.get(host)?.abort();
+      sim.nova.killHost(host);
+    },
+    stop: async () => {
+      for (const s of senders.values()) s.abort();
+      await transport.close();
+      await server.stop();
+    },
+  };
+}
