@@ -28,6 +28,11 @@ describe("keep running: a host dies and its protected VMs come back elsewhere (r
       { name: "web-2", host: "compute-1", tags: ["ha"] },
       { name: "scratch-1", host: "compute-1" },
       { name: "db-2", host: "compute-2", tags: ["ha"] },
+      { name: "app-1", host: "compute-3", tags: ["ha"] },
+      { name: "app-2", host: "compute-3", tags: ["ha"] },
+      { name: "app-3", host: "compute-3", tags: ["ha"] },
+      { name: "app-4", host: "compute-3", tags: ["ha"] },
+      { name: "app-5", host: "compute-3", tags: ["ha"] },
     ]);
     const apply = async (yaml: string): Promise<void> => {
       const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], { input: yaml });
@@ -115,5 +120,37 @@ spec:
     assert.match(svc?.disabledReason ?? "", /^vmkeeper: host failure, incident sim-cloud\.compute-1-1/);
     assert.equal(await hostState("sim-cloud.compute-1"), "Failed");
     for (const h of ["compute-2", "compute-3", "compute-4"]) assert.equal(await hostState(`sim-cloud.${h}`), "Healthy");
+  });
+
+  it("F9/F10: the leader is killed mid-evacuation; the standby resumes from the Incident and no VM is evacuated twice", async () => {
+    // Slow evacuations and a concurrency of 2 leave work in flight when the leader dies.
+    cloud.sim.nova.setKnobs({ evacuationDurationMs: 4000 });
+    const r = await env.kubectl(["patch", "instancehapolicy", "tagged-ha", "-n", ns, "--type=merge", "-p", '{"spec":{"recovery":{"maxConcurrentEvacuations":2}}}']);
+    assert.equal(r.code, 0, r.stderr);
+    await new Promise((res) => setTimeout(res, 1500));
+    cloud.killHost("compute-3");
+    const leaderId = (await env.kubectl(["get", "lease", "vmkeeper-operator", "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"])).stdout.trim();
+    const leader = ops.find((o) => o.identity === leaderId);
+    assert.ok(leader, `leader ${leaderId} is one of ours`);
+    await eventually(async () => {
+      const inc = (await incidents()).find((i) => i.spec.hostRef.name === "sim-cloud.compute-3");
+      assert.ok(inc?.status?.instances?.some((i) => i.state === "Evacuating" || i.state === "Verifying"), "an evacuation in flight");
+    }, 60_000, 100);
+    leader.proc.signal("SIGKILL");
+    const done = await eventually(async () => {
+      const inc = (await incidents()).find((i) => i.spec.hostRef.name === "sim-cloud.compute-3");
+      assert.equal(inc?.status?.phase, "Recovered");
+      return inc!;
+    }, 120_000, 500);
+    assert.equal((await incidents()).filter((i) => i.spec.hostRef.name === "sim-cloud.compute-3").length, 1, "one incident for the epoch");
+    assert.equal(done.status?.instances?.length, 5);
+    const servers = await cloud.nova.listServers({});
+    for (const name of ["app-1", "app-2", "app-3", "app-4", "app-5"]) {
+      const s = servers.find((x) => x.name === name);
+      assert.equal(s?.status, "ACTIVE", name);
+      assert.notEqual(s?.host, "compute-3", name);
+      const migrations = await cloud.nova.listMigrations({ migrationType: "evacuation", instanceUuid: s?.id });
+      assert.equal(migrations.length, 1, `${name}: exactly one accepted evacuation across the leader change`);
+    }
   });
 });
