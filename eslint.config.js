@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts"],
+    files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "max-lines-per-function": "off",
       "@typescript-eslint/no-unused-expressions": "off",

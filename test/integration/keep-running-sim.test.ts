@@ -140,7 +140,7 @@ spec:
     const done = await eventually(async () => {
       const inc = (await incidents()).find((i) => i.spec.hostRef.name === "sim-cloud.compute-3");
       assert.equal(inc?.status?.phase, "Recovered");
-      return inc!;
+      return inc;
     }, 120_000, 500);
     assert.equal((await incidents()).filter((i) => i.spec.hostRef.name === "sim-cloud.compute-3").length, 1, "one incident for the epoch");
     assert.equal(done.status?.instances?.length, 5);
