@@ -1,9 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HeartbeatSender } from "../../src/heartbeat/heartbeat-sender.js";
-import { Keyring, parseKeyFile } from "../../src/heartbeat/heartbeat-keys.js";
-import { UdpTransport } from "../../src/heartbeat/udp-transport.js";
 import { KeystoneSession } from "../../src/openstack/keystone-session.js";
 import { parseCloudsYaml } from "../../src/openstack/clouds-config.js";
 import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
@@ -14,6 +11,7 @@ import { SimServer } from "../../src/sim/sim-server.js";
 import { SystemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
 import { freePort } from "./free-port.js";
+import { startSimulatedAgents } from "./simulated-agents.js";
 
 export interface SimulatedCloud {
   sim: SimCloud;
@@ -49,31 +47,9 @@ export async function startSimulatedCloud(o: { cloudName: string; hosts: number;
 
   const keyFile = join(o.workDir, `heartbeat-keys-${randomBytes(3).toString("hex")}`);
   writeFileSync(keyFile, `k1:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
-  const keyring = new Keyring(parseKeyFile(readFileSync(keyFile, "utf8")));
   const heartbeatPorts: number[] = [];
   for (let i = 0; i < (o.replicas ?? 2); i++) heartbeatPorts.push(await freePort());
-  const dead = new Set<string>();
-  const transport = new UdpTransport();
-  const senders = new Map<string, AbortController>();
-  for (const host of hosts) {
-    const sender = new HeartbeatSender({
-      cloud: o.cloudName,
-      host,
-      intervalMs: o.intervalMs ?? 200,
-      keyring,
-      targets: { current: () => heartbeatPorts.map((port) => ({ address: "127.0.0.1", family: 4 as const, port })) },
-      transport,
-      clock,
-      log: silentLogger(),
-      peerReport: () => {
-        const unreachable = hosts.filter((h) => h !== host && dead.has(h));
-        return { heard: hosts.length - 1 - unreachable.length, unreachable, unreachableTotal: unreachable.length };
-      },
-    });
-    const stop = new AbortController();
-    void sender.run(stop.signal);
-    senders.set(host, stop);
-  }
+  const agents = startSimulatedAgents({ cloudName: o.cloudName, hosts, ports: heartbeatPorts, keyFile, ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}) });
   const session = new KeystoneSession({ cloud: parseCloudsYaml(yaml, { cloudName: "sim", env: {} }), transport: new NodeHttpTransport({}), clock, logger: silentLogger() });
   const nova = new NovaClient({ session, clock, logger: silentLogger() });
   return {
@@ -85,13 +61,11 @@ export async function startSimulatedCloud(o: { cloudName: string; hosts: number;
     keyFile,
     nova,
     killHost: (host) => {
-      dead.add(host);
-      senders.get(host)?.abort();
+      agents.kill(host);
       sim.nova.killHost(host);
     },
     stop: async () => {
-      for (const s of senders.values()) s.abort();
-      await transport.close();
+      await agents.stop();
       await server.stop();
     },
   };

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { parseCloudsYaml } from "../../src/openstack/clouds-config.js";
+import { KeystoneSession } from "../../src/openstack/keystone-session.js";
+import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
+import { NovaClient } from "../../src/openstack/nova-client.js";
+import { SystemClock } from "../../src/util/clock.js";
+import { silentLogger } from "../../src/util/logger.js";
+import { eventually } from "../support/eventually.js";
+import { freePort } from "../support/free-port.js";
+import { writeHeartbeatKeyFile } from "../support/heartbeat-key-file.js";
+import { novaLab, type NovaLab } from "../support/nova-lab.js";
+import { NovaFixtures } from "../support/nova-fixtures.js";
+import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
+import { startSimulatedAgents, type SimulatedAgents } from "../support/simulated-agents.js";
+import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
+
+const CLOUD = "vmkeeper-lab";
+const HOSTS = ["compute-1", "compute-2", "compute-3"];
+
+describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)", function () {
+  this.timeout(600_000);
+  let env: TestEnv;
+  let lab: NovaLab;
+  let nova: NovaClient;
+  let fixtures: NovaFixtures;
+  let agents: SimulatedAgents | undefined;
+  let op: OperatorProcess | undefined;
+  let ns: string;
+  const servers: string[] = [];
+
+  before(async () => {
+    lab = await novaLab();
+    env = await sharedTestEnv();
+    const clock = new SystemClock();
+    const session = new KeystoneSession({ cloud: parseCloudsYaml(lab.cloudsYaml, { cloudName: CLOUD, env: {} }), transport: new NodeHttpTransport({ keepAlive: false }), clock, logger: silentLogger() });
+    nova = new NovaClient({ session, clock, logger: silentLogger() });
+    fixtures = new NovaFixtures(session, nova, { flavorName: "m1.tiny", imageName: "cirros-fake" });
+    ns = await env.createNamespace("lab-keep");
+    const port = await freePort();
+    const keyFile = writeHeartbeatKeyFile(env.workDir);
+    agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile });
+    const booted = await fixtures.bootActive([{ name: "ha-e2e-1", host: "compute-1" }, { name: "ha-e2e-2", host: "compute-1" }, { name: "plain-e2e", host: "compute-1" }]);
+    servers.push(...booted.map((s) => s.id));
+    const indent = lab.cloudsYaml.split("\n").map((l) => `    ${l}`).join("\n");
+    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
+      input: `apiVersion: v1
+kind: Secret
+metadata: {name: lab-clouds}
+stringData:
+  clouds.yaml: |
+${indent}
+---
+apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: OpenStackCloud
+metadata: {name: lab}
+spec: {secretRef: {name: lab-clouds}, cloudName: ${CLOUD}, recheckIntervalSeconds: 10}
+---
+apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: InstanceHAPolicy
+metadata: {name: lab-ha}
+spec:
+  cloudRef: {name: lab}
+  selector: {nameGlobs: ["ha-e2e-*"]}
+  recovery: {unsafeSkipPowerFencing: true, localDisk: RebuildFromImage}
+  hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
+  stormProtection: {startupGraceSeconds: 0}
+`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    op = await startOperatorProcess({ kubeconfig: env.kubeconfigFor("operator-c"), identity: "lab-keep", namespace: ns, logDir: env.workDir, extraArgs: ["--leader-elect=false", `--heartbeat-bind-address=127.0.0.1:${port}`, `--heartbeat-key-file=${keyFile}`, "--monitor-interval-ms=200"] });
+  });
+
+  after(async () => {
+    // Stop vmkeeper before repairing the lab, so nothing fences the host again.
+    await op?.proc.stop();
+    await agents?.stop();
+    await restoreCompute1();
+    if (servers.length) await fixtures.deleteServers(servers).catch(() => undefined);
+  });
+
+  async function restoreCompute1(): Promise<void> {
+    const svc = (await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0];
+    if (!svc || (!svc.forcedDown && svc.status === "enabled" && svc.state === "up")) return;
+    const since = Date.now();
+    await lab.compute("start", 1, false);
+    await eventually(async () => {
+      const s = (await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0];
+      assert.ok(s?.updatedAt && Date.parse(`${s.updatedAt}Z`) >= since - 1000, "compute-1 reported after its start");
+    }, 120_000, 1000);
+    // Nova refuses to lift forced_down while the returning host's evacuations are not completed.
+    await eventually(async () => assert.equal((await nova.forceDownService(svc.id, false)).forcedDown, false), 120_000, 2000);
+    await nova.enableService(svc.id);
+    await eventually(async () => assert.equal((await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0]?.state, "up"), 60_000, 1000);
+  }
+
+  it("a dead compute host is forced down and its protected servers are rebuilt elsewhere, with Nova's own evacuation records", async () => {
+    await eventually(async () => {
+      const r = await env.kubectl(["get", "computehosts", "-n", ns, "-o", "jsonpath={.items[*].status.health.state}"]);
+      assert.deepEqual(r.stdout.trim().split(/\s+/), ["Healthy", "Healthy", "Healthy"]);
+    }, 120_000, 500);
+    const killedAt = Date.now();
+    agents?.kill("compute-1");
+    await lab.compute("kill", 1);
+    const inc = await eventually(async () => {
+      const r = await env.kubectl(["get", "incident", "lab.compute-1-1", "-n", ns, "-o", "json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const o = JSON.parse(r.stdout) as { status?: { phase?: string; timestamps?: Record<string, string> } };
+      assert.equal(o.status?.phase, "Recovered");
+      return o;
+    }, 180_000, 1000);
+    const ts = inc.status?.timestamps ?? {};
+    console.log(`      real Nova: first evacuation accepted ${Date.parse(ts.firstEvacuationAt ?? "") - killedAt} ms after the kill, all ACTIVE after ${Date.parse(ts.recoveredAt ?? "") - killedAt} ms`);
+    const [svc] = await nova.listServices({ binary: "nova-compute", host: "compute-1" });
+    assert.equal(svc?.forcedDown, true);
+    assert.match(svc?.disabledReason ?? "", /^vmkeeper: host failure, incident lab\.compute-1-1/);
+    for (const id of servers.slice(0, 2)) {
+      const s = await nova.getServer(id);
+      assert.equal(s.status, "ACTIVE");
+      assert.notEqual(s.host, "compute-1");
+      const migrations = await nova.listMigrations({ migrationType: "evacuation", instanceUuid: id });
+      assert.equal(migrations.length, 1, "one evacuation, recorded by Nova");
+      assert.equal(migrations[0]?.sourceCompute, "compute-1");
+    }
+    const plain = await nova.getServer(servers[2] ?? "");
+    assert.equal(plain.host, "compute-1", "the unprotected server was not touched");
+    assert.equal((await nova.listMigrations({ migrationType: "evacuation", instanceUuid: plain.id })).length, 0);
+  });
+});
