@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer, type Server as HttpServer } from "node:http";
 import { parseCloudsYaml } from "../../src/openstack/clouds-config.js";
 import { KeystoneSession } from "../../src/openstack/keystone-session.js";
 import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
@@ -27,6 +28,9 @@ describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)
   let op: OperatorProcess | undefined;
   let ns: string;
   const servers: string[] = [];
+  const received: { type: string; subject: string; at: number }[] = [];
+  let hook: HttpServer | undefined;
+  let hookPort = 0;
 
   before(async () => {
     lab = await novaLab();
@@ -36,6 +40,17 @@ describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)
     nova = new NovaClient({ session, clock, logger: silentLogger() });
     fixtures = new NovaFixtures(session, nova, { flavorName: "m1.tiny", imageName: "cirros-fake" });
     ns = await env.createNamespace("lab-keep");
+    hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        const ev = JSON.parse(body) as { type: string; subject: string };
+        received.push({ type: ev.type, subject: ev.subject, at: Date.now() });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook?.listen(0, "127.0.0.1", () => r()));
+    hookPort = (hook.address() as { port: number }).port;
     const port = await freePort();
     const keyFile = writeHeartbeatKeyFile(env.workDir);
     agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile });
@@ -75,8 +90,16 @@ spec:
     await op?.proc.stop();
     await agents?.stop();
     await restoreCompute1();
+    await restartCompute2();
     if (servers.length) await fixtures.deleteServers(servers).catch(() => undefined);
+    hook?.close();
   });
+
+  let compute2Killed = false;
+  async function restartCompute2(): Promise<void> {
+    // Nova still calls a just-killed compute "up" for its service_down_time: go by what we did.
+    if (compute2Killed) await lab.compute("start", 2, true);
+  }
 
   async function restoreCompute1(): Promise<void> {
     const svc = (await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0];
@@ -124,5 +147,47 @@ spec:
     const plain = await nova.getServer(servers[2] ?? "");
     assert.equal(plain.host, "compute-1", "the unprotected server was not touched");
     assert.equal((await nova.listMigrations({ migrationType: "evacuation", instanceUuid: plain.id })).length, 0);
+  });
+
+  it("NotifyOnly: the owner's webhook hears of the failure and nothing changes in Nova", async () => {
+    const booted = await fixtures.bootActive([{ name: "notify-e2e-1", host: "compute-2" }]);
+    servers.push(...booted.map((b) => b.id));
+    // compute-1 failed minutes ago: with only the keep-running policy's storm threshold (50 % of
+    // 3 hosts) a second failure would rightly be held back. This owner accepts more.
+    assert.equal((await env.kubectl(["delete", "instancehapolicy", "lab-ha", "-n", ns])).code, 0);
+    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
+      input: `apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: InstanceHAPolicy
+metadata: {name: lab-notify}
+spec:
+  cloudRef: {name: lab}
+  mode: NotifyOnly
+  selector: {nameGlobs: ["notify-e2e-*"]}
+  notification: {webhook: {url: "http://127.0.0.1:${hookPort}/owner", allowHTTP: true}}
+  hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
+  stormProtection: {startupGraceSeconds: 0, maxUnhealthy: 3}
+`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    await new Promise((res) => setTimeout(res, 1000));
+    agents?.kill("compute-2");
+    compute2Killed = true;
+    await lab.compute("kill", 2);
+    const inc = await eventually(async () => {
+      const g = await env.kubectl(["get", "incident", "lab.compute-2-1", "-n", ns, "-o", "json"]);
+      assert.equal(g.code, 0, g.stderr);
+      const o = JSON.parse(g.stdout) as { spec: { detectedAt: string }; status?: { phase?: string } };
+      assert.equal(o.status?.phase, "Notified");
+      return o;
+    }, 180_000, 1000);
+    const detected = received.find((e) => e.subject === "lab.compute-2-1" && e.type === "dev.vmkeeper.incident.detected");
+    assert.ok(detected, `the owner was notified: ${JSON.stringify(received)}`);
+    console.log(`      owner notified ${detected.at - Date.parse(inc.spec.detectedAt)} ms after detection`);
+    const [svc] = await nova.listServices({ binary: "nova-compute", host: "compute-2" });
+    assert.equal(svc?.forcedDown, false, "NotifyOnly never forces a host down");
+    assert.equal(svc?.status, "enabled");
+    const s = await nova.getServer(booted[0]?.id ?? "");
+    assert.equal(s.host, "compute-2", "the server was not moved");
+    assert.equal((await nova.listMigrations({ migrationType: "evacuation", instanceUuid: s.id })).length, 0);
   });
 });
