@@ -11,6 +11,7 @@ import { startOperatorProcess } from "../test/support/operator-process.js";
 import { startSimulatedCloud } from "../test/support/simulated-cloud.js";
 import { startTestEnv } from "../test/support/test-env.js";
 import { eventually } from "../test/support/eventually.js";
+import { cloudManifests } from "../test/support/cloud-manifests.js";
 
 const TRIALS = Number(process.env.FAILOVER_TRIALS ?? 5);
 const VMS = 10;
@@ -42,20 +43,8 @@ async function main(): Promise<void> {
       cloud.sim.nova.addServers(Array.from({ length: VMS }, (_, i) => ({ name: `t${t}-vm-${i}`, host: `compute-${t}`, tags: ["ha"] })));
     }
     const ns = await env.createNamespace("bench");
-    const indent = cloud.cloudsYaml.split("\n").map((l) => `    ${l}`).join("\n");
     await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `apiVersion: v1
-kind: Secret
-metadata: {name: clouds}
-stringData:
-  clouds.yaml: |
-${indent}
----
-apiVersion: ha.vmkeeper.dev/v1alpha1
-kind: OpenStackCloud
-metadata: {name: bench}
-spec: {secretRef: {name: clouds}, cloudName: sim}
----
+      input: `${cloudManifests({ name: "bench", secretName: "clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim" })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: bench}

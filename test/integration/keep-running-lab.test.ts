@@ -6,6 +6,7 @@ import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
 import { NovaClient } from "../../src/openstack/nova-client.js";
 import { SystemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
+import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
 import { freePort } from "../support/free-port.js";
 import { writeHeartbeatKeyFile } from "../support/heartbeat-key-file.js";
@@ -56,20 +57,8 @@ describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)
     agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile });
     const booted = await fixtures.bootActive([{ name: "ha-e2e-1", host: "compute-1" }, { name: "ha-e2e-2", host: "compute-1" }, { name: "plain-e2e", host: "compute-1" }]);
     servers.push(...booted.map((s) => s.id));
-    const indent = lab.cloudsYaml.split("\n").map((l) => `    ${l}`).join("\n");
     const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `apiVersion: v1
-kind: Secret
-metadata: {name: lab-clouds}
-stringData:
-  clouds.yaml: |
-${indent}
----
-apiVersion: ha.vmkeeper.dev/v1alpha1
-kind: OpenStackCloud
-metadata: {name: lab}
-spec: {secretRef: {name: lab-clouds}, cloudName: ${CLOUD}, recheckIntervalSeconds: 10}
----
+      input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: CLOUD, recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: lab-ha}

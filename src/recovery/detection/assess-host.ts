@@ -34,7 +34,7 @@ export function assessHost(host: HostObservation, settings: DetectionSettings, n
     const novaDown = host.nova.state === "down" || host.nova.forcedDown;
     return { name: host.name, state: novaDown ? "Degraded" : "Healthy", evidence: evidence(`fresh (${silence} ms ago)`, channelEvidence(host)) };
   }
-  const silent = `silent for ${silence} ms (Suspect after ${timing.suspectAfterMs} ms, confirmable after ${timing.failAfterMs} ms)`;
+  const silent = `silent for ${Math.round(silence)} ms (Suspect after ${timing.suspectAfterMs} ms, confirmable after ${timing.failAfterMs} ms)`;
   if (silence < timing.failAfterMs) return { name: host.name, state: "Suspect", evidence: evidence(silent) };
   const verdict = `${second.agrees ? "corroborated" : "not corroborated"} (${settings.corroboration})`;
   return { name: host.name, state: second.agrees ? "Failed" : "Suspect", evidence: evidence(`${silent}; ${verdict}`) };
