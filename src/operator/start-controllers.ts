@@ -5,6 +5,7 @@ import { IncidentReconciler } from "../controllers/incident/incident-reconciler.
 import { incidentMetrics } from "../controllers/incident/incident-metrics.js";
 import { PolicyProtectionSource } from "../controllers/incident/policy-protection-source.js";
 import { HostMonitorReconciler } from "../controllers/host-monitor/host-monitor-reconciler.js";
+import { hostMonitorMetrics } from "../controllers/host-monitor/host-monitor-metrics.js";
 import { InstanceHAPolicyReconciler, policyKeysForCloud } from "../controllers/instance-ha-policy/instance-ha-policy-reconciler.js";
 import { cloudsReferencingSecret, OpenStackCloudReconciler } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
 import { Controller, type Reconciler } from "../kube/controller.js";
@@ -88,6 +89,7 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
     identity: cfg.identity,
     observer: () => ({ kubeApiOk: d.leader.isLeader(), leadingSinceMs: d.leader.leadingSinceMs }),
     intervalMs: cfg.monitorIntervalMs,
+    metrics: hostMonitorMetrics(registry),
   }));
   monitor.watch(inf.clouds);
 

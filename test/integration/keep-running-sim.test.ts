@@ -120,6 +120,12 @@ spec:
     assert.match(svc?.disabledReason ?? "", /^vmkeeper: host failure, incident sim-cloud\.compute-1-1/);
     assert.equal(await hostState("sim-cloud.compute-1"), "Failed");
     for (const h of ["compute-2", "compute-3", "compute-4"]) assert.equal(await hostState(`sim-cloud.${h}`), "Healthy");
+    const leader = (await env.kubectl(["get", "lease", "vmkeeper-operator", "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"])).stdout.trim();
+    const text = await ops.find((o) => o.identity === leader)!.metrics();
+    assert.match(text, /vmkeeper_hosts\{cloud="sim-cloud",state="Failed"\} 1/);
+    assert.match(text, /vmkeeper_hosts\{cloud="sim-cloud",state="Healthy"\} 3/);
+    assert.match(text, /vmkeeper_safety_gate_closed\{cloud="sim-cloud",gate="StormThreshold"\} 0/);
+    assert.match(text, /vmkeeper_incidents_total\{type="HostFailure",result="Recovered"\} 1/);
   });
 
   it("F9/F10: the leader is killed mid-evacuation; the standby resumes from the Incident and no VM is evacuated twice", async () => {

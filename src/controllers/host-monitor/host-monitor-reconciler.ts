@@ -26,6 +26,7 @@ export interface HostMonitorDeps {
   /** The leader's view: its last lease renew is fresh, and when it started leading. */
   observer: () => { kubeApiOk: boolean; leadingSinceMs: number };
   intervalMs: number;
+  metrics?: (cloud: string, decision: DetectionDecision) => void;
 }
 
 /** Nova's service list is re-read at most this often, or this often while a host looks bad. */
@@ -70,6 +71,7 @@ export class HostMonitorReconciler implements Reconciler {
       recentFailures: recentFailures(incidents, hosts, nowWall.getTime(), nowMs, settings.cooldownMs),
     });
     this.logDecision(req.key, decision, ctx);
+    this.d.metrics?.(req.name, decision);
     if (policies.length > 0) await this.apply(cloud, decision, hosts, incidents, ctx);
     await this.writeHealth(hosts, decision.assessments, incidents, ns);
     return { requeueAfterMs: this.d.intervalMs };
