@@ -1,3 +1,6 @@
+import { rfc3339 } from "../util/time-format.js";
+
+export { rfc3339 };
 /** metav1.Condition as stored in our status objects. */
 export interface Condition {
   type: string;
@@ -37,9 +40,4 @@ export function findCondition(list: readonly Condition[] | undefined, type: stri
 
 export function isConditionTrue(list: readonly Condition[] | undefined, type: string): boolean {
   return findCondition(list, type)?.status === "True";
-}
-
-/** RFC 3339 with second precision, the format metav1.Time uses. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

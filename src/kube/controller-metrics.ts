@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { registeredMetric as getOrCreate } from "../util/registered-metric.js";
 
 /** controller-runtime's metric names, so existing dashboards and alerts work unchanged. */
 export interface ControllerMetrics {
@@ -7,9 +8,6 @@ export interface ControllerMetrics {
   workers(controller: string, max: number, active: number): void;
 }
 
-function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
 
 export function prometheusControllerMetrics(registry: Registry): ControllerMetrics {
   const total = getOrCreate(registry, "controller_runtime_reconcile_total", () =>

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../util/clock.js";
+import { microTime } from "../util/time-format.js";
 import type { Logger } from "../util/logger.js";
 import { errorMessage } from "./api-error.js";
 import type { KubeObject } from "./resource-type.js";
@@ -53,7 +54,7 @@ export class KubeEventRecorder implements EventRecorder {
     const meta = regarding.metadata ?? {};
     const namespace = meta.namespace ?? "default";
     const key = [meta.uid, type, reason, action, note].join("\u0000");
-    const now = this.clock.now().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+    const now = microTime(this.clock.now());
     const prior = this.recent.get(key);
     try {
       if (prior && this.clock.monotonicMs() - prior.firstMs < SERIES_WINDOW_MS) {

@@ -1,4 +1,5 @@
 import type { Clock } from "../util/clock.js";
+import { microTime } from "../util/time-format.js";
 import type { Logger } from "../util/logger.js";
 import { errorMessage, isConflict, isAlreadyExists } from "./api-error.js";
 import type { KubeObject } from "./resource-type.js";
@@ -142,23 +143,23 @@ export class LeaderElector {
     return "stopped";
   }
 
+  /** The last read of the Lease showed another holder. */
   private lostToOther(): boolean {
-    if (!this.observedRecord) return false;
-    const holder = (JSON.parse(this.observedRecord) as { holder?: string }).holder;
-    return !!holder && holder !== this.cfg.identity;
+    return this.lastHolder !== "" && this.lastHolder !== this.cfg.identity;
   }
+
 
   /** One attempt; true when this process holds the lease afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
     const startMs = this.clock.monotonicMs();
-    const nowIso = this.clock.now().toISOString();
+    const now = this.clock.now();
     const durationSeconds = Math.ceil(this.cfg.leaseDurationMs / 1000);
     try {
       const lease = await this.leases.get(this.cfg.leaseNamespace, this.cfg.leaseName);
       if (!lease) {
         await this.leases.create({
           metadata: { name: this.cfg.leaseName, namespace: this.cfg.leaseNamespace },
-          spec: { holderIdentity: this.cfg.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(nowIso), renewTime: microTime(nowIso), leaseTransitions: 0 },
+          spec: { holderIdentity: this.cfg.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
         }, { unguarded: true });
         this.renewed(startMs);
         return true;
@@ -179,8 +180,8 @@ export class LeaderElector {
       lease.spec = {
         holderIdentity: this.cfg.identity,
         leaseDurationSeconds: durationSeconds,
-        acquireTime: isRenewal && spec.acquireTime ? spec.acquireTime : microTime(nowIso),
-        renewTime: microTime(nowIso),
+        acquireTime: isRenewal && spec.acquireTime ? spec.acquireTime : microTime(now),
+        renewTime: microTime(now),
         leaseTransitions: (spec.leaseTransitions ?? 0) + (isRenewal ? 0 : 1),
       };
       await this.leases.update(lease, { unguarded: true });
@@ -197,13 +198,14 @@ export class LeaderElector {
     // Measured from when the request started: the most conservative point.
     this.leaderUntilMs = startMs + this.cfg.renewDeadlineMs;
     this.observedRecord = undefined;
+    this.lastHolder = this.cfg.identity;
   }
 
   private async release(): Promise<void> {
     try {
       const lease = await this.leases.get(this.cfg.leaseNamespace, this.cfg.leaseName);
       if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
-      const now = microTime(this.clock.now().toISOString());
+      const now = microTime(this.clock.now());
       lease.spec = { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: now, acquireTime: now };
       await this.leases.update(lease, { unguarded: true });
       this.log.info({ lease: this.leaseRef() }, "released leader lease");
@@ -215,9 +217,4 @@ export class LeaderElector {
   private leaseRef(): string {
     return `${this.cfg.leaseNamespace}/${this.cfg.leaseName}`;
   }
-}
-
-/** Lease times are MicroTime: RFC 3339 with microseconds. */
-function microTime(iso: string): string {
-  return iso.replace(/\.(\d{3})Z$/, ".$1000Z");
 }

@@ -10,6 +10,7 @@ import { prometheusNotificationMetrics } from "../notify/notification-metrics.js
 import { NotifierRegistry } from "../notify/notifier-registry.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
+import { registeredMetric } from "../util/registered-metric.js";
 import { loadKeyring, watchKeyFile } from "./heartbeat-key-file.js";
 import type { OperatorConfig } from "./operator-config.js";
 import { buildOperatorContext, type InformerLike } from "./operator-context.js";
@@ -34,8 +35,8 @@ export type OperatorOutcome = "lost" | "stopped";
 export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signal: AbortSignal): Promise<OperatorOutcome> {
   const { clock, log, registry } = deps;
   const ctx = buildOperatorContext(cfg, deps.kubeConfig, clock, log, registry);
-  const leaderGauge = (registry.getSingleMetric("leader_election_master_status") as Gauge | undefined) ??
-    new Gauge({ name: "leader_election_master_status", help: "1 if this replica is the leader for the named lease, else 0", labelNames: ["name"], registers: [registry] });
+  const leaderGauge = registeredMetric(registry, "leader_election_master_status", () =>
+    new Gauge({ name: "leader_election_master_status", help: "1 if this replica is the leader for the named lease, else 0", labelNames: ["name"], registers: [registry] }));
   leaderGauge.set({ name: cfg.leaderElectionId }, 0);
   registerInformerGauge(registry, ctx.all);
 

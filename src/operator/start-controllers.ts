@@ -96,7 +96,7 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   const notifier = new EventIncidentNotifier(ctx.events, new WebhookIncidentSink({ registry: d.notifiers, getPolicy: (ns, name) => inf.policies.get(`${ns}/${name}`), secrets: clients.secrets, clock, log }));
   const incidents = make("incident", new IncidentReconciler({
     incidents: clients.incidents,
-    hosts: clients.hosts,
+    getHost: (ns, name) => inf.hosts.get(`${ns}/${name}`),
     novaFor: ctx.novaFor,
     protection: new PolicyProtectionSource({ listPolicies: byNs.policies, listHosts: byNs.hosts, listIncidents: byNs.incidents, novaFor: ctx.novaFor, clock }),
     fencing: d.fencing,

@@ -1,18 +1,20 @@
+import { GROUP, KINDS, VERSION } from "../api/v1alpha1/index.js";
 import type { ResourceType } from "../kube/resource-type.js";
 
-const GROUP = "ha.vmkeeper.dev";
-const VERSION = "v1alpha1";
+type KindName = "OpenStackCloud" | "InstanceHAPolicy" | "HostFencing" | "ServerGroupMessaging" | "ComputeHost" | "Incident";
 
-function vk(kind: string, plural: string): ResourceType {
-  return { group: GROUP, version: VERSION, kind, plural, namespaced: true };
+function resource(kind: KindName): ResourceType {
+  const info = KINDS.find((k) => k.kind === kind);
+  if (!info) throw new Error(`kind ${kind} is missing from the generated API table`);
+  return { group: GROUP, version: VERSION, kind, plural: info.plural, namespaced: true };
 }
 
-/** REST coordinates of vmkeeper's own kinds. */
+/** REST coordinates of vmkeeper's own kinds, from the table generated from crds/. */
 export const VMKEEPER_RESOURCES = {
-  OpenStackCloud: vk("OpenStackCloud", "openstackclouds"),
-  InstanceHAPolicy: vk("InstanceHAPolicy", "instancehapolicies"),
-  HostFencing: vk("HostFencing", "hostfencings"),
-  ServerGroupMessaging: vk("ServerGroupMessaging", "servergroupmessagings"),
-  ComputeHost: vk("ComputeHost", "computehosts"),
-  Incident: vk("Incident", "incidents"),
+  OpenStackCloud: resource("OpenStackCloud"),
+  InstanceHAPolicy: resource("InstanceHAPolicy"),
+  HostFencing: resource("HostFencing"),
+  ServerGroupMessaging: resource("ServerGroupMessaging"),
+  ComputeHost: resource("ComputeHost"),
+  Incident: resource("Incident"),
 } as const;

@@ -292,6 +292,11 @@ export class NovaModel {
     if (u.status === "enabled" && u.disabledReason) throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
     if (u.forcedDown === false) this.checkForEvacuations(svc.host);
     if (u.status === undefined && u.forcedDown === undefined) throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+    return this.applyServiceUpdate(svc, u);
+  }
+
+  /** The state change shared by the 2.53 (by id) and older (by host) service updates. */
+  private applyServiceUpdate(svc: NovaService, u: ServiceUpdate): NovaService {
     if (u.status === "enabled") {
       svc.disabled = false;
       svc.disabledReason = null;
@@ -323,16 +328,7 @@ export class NovaModel {
     const svc = this.listServices({ host, binary })[0];
     if (!svc) throw notFound(`Service ${binary} on host ${host} not found.`);
     if (u.forcedDown === false) this.checkForEvacuations(svc.host);
-    if (u.status === "enabled") {
-      svc.disabled = false;
-      svc.disabledReason = null;
-    } else if (u.status === "disabled") {
-      svc.disabled = true;
-      svc.disabledReason = u.disabledReason ?? null;
-    }
-    if (u.forcedDown !== undefined) svc.forcedDown = u.forcedDown;
-    svc.apiUpdatedAt = this.now();
-    return svc;
+    return this.applyServiceUpdate(svc, u);
   }
 
   deleteService(id: string): void {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
 import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
 import { startSimulatedCloud, type SimulatedCloud } from "../support/simulated-cloud.js";
@@ -38,12 +39,7 @@ describe("keep running: a host dies and its protected VMs come back elsewhere (r
       const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], { input: yaml });
       assert.equal(r.code, 0, r.stderr);
     };
-    await apply(`apiVersion: v1\nkind: Secret\nmetadata: {name: sim-clouds}\nstringData:\n  clouds.yaml: |\n${cloud.cloudsYaml.split("\n").map((l) => `    ${l}`).join("\n")}\n`);
-    await apply(`apiVersion: ha.vmkeeper.dev/v1alpha1
-kind: OpenStackCloud
-metadata: {name: sim-cloud}
-spec: {secretRef: {name: sim-clouds}, cloudName: sim, recheckIntervalSeconds: 10}
----
+    await apply(`${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: tagged-ha}

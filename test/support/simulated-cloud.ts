@@ -1,6 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { KeystoneSession } from "../../src/openstack/keystone-session.js";
 import { parseCloudsYaml } from "../../src/openstack/clouds-config.js";
 import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
@@ -11,6 +8,7 @@ import { SimServer } from "../../src/sim/sim-server.js";
 import { SystemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
 import { freePort } from "./free-port.js";
+import { writeHeartbeatKeyFile } from "./heartbeat-key-file.js";
 import { startSimulatedAgents } from "./simulated-agents.js";
 
 export interface SimulatedCloud {
@@ -45,8 +43,7 @@ export async function startSimulatedCloud(o: { cloudName: string; hosts: number;
   await server.start();
   const yaml = cloudsYaml({ cloudName: "sim", authUrl: server.authUrl, region: sim.keystone.region, auth: { kind: "password", username: "admin", password: "admin-secret", projectName: "admin" } });
 
-  const keyFile = join(o.workDir, `heartbeat-keys-${randomBytes(3).toString("hex")}`);
-  writeFileSync(keyFile, `k1:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  const keyFile = writeHeartbeatKeyFile(o.workDir);
   const heartbeatPorts: number[] = [];
   for (let i = 0; i < (o.replicas ?? 2); i++) heartbeatPorts.push(await freePort());
   const agents = startSimulatedAgents({ cloudName: o.cloudName, hosts, ports: heartbeatPorts, keyFile, ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}) });

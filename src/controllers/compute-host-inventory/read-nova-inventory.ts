@@ -1,6 +1,7 @@
 import type { NovaClient } from "../../openstack/nova-client.js";
 import type { CallOptions } from "../../openstack/nova-http.js";
 import type { Hypervisor } from "../../openstack/nova-types.js";
+import { rfc3339 } from "../../util/time-format.js";
 import type { InventoryHypervisor, NovaInventory } from "./nova-inventory.js";
 
 /** The Nova calls the inventory needs, as a narrow interface (NovaClient provides it). */
@@ -54,5 +55,5 @@ function toInventoryHypervisor(h: Hypervisor): InventoryHypervisor {
 export function novaTimeToRfc3339(t: string): string {
   const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`;
   const d = new Date(withZone);
-  return Number.isNaN(d.getTime()) ? t : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return Number.isNaN(d.getTime()) ? t : rfc3339(d);
 }

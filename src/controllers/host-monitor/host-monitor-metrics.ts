@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
 import type { DetectionDecision } from "../../recovery/model.js";
+import { registeredMetric } from "../../util/registered-metric.js";
 
 export type HostMonitorMetrics = (cloud: string, decision: DetectionDecision) => void;
 
@@ -12,7 +13,7 @@ const STATES = ["Healthy", "Degraded", "Suspect", "Failed", "Unknown"] as const;
  */
 export function hostMonitorMetrics(registry: Registry): HostMonitorMetrics {
   const get = (name: string, help: string, labelNames: string[]): Gauge =>
-    (registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames, registers: [registry] });
+    registeredMetric(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
   const hosts = get("vmkeeper_hosts", "Compute hosts by assessed health state", ["cloud", "state"]);
   const gates = get("vmkeeper_safety_gate_closed", "1 while the safety gate blocks fencing and recovery for the cloud", ["cloud", "gate"]);
   return (cloud, decision) => {

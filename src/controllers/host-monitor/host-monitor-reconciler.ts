@@ -9,7 +9,8 @@ import type { ComputeService } from "../../openstack/nova-types.js";
 import { decideDetection, mergeDetectionSettings } from "../../recovery/detection/index.js";
 import type { DetectionDecision, Evidence, HostAssessment } from "../../recovery/model.js";
 import type { Clock } from "../../util/clock.js";
-import { observeHosts, recentFailures, type HeartbeatView } from "./observe-hosts.js";
+import { rfc3339 } from "../../util/time-format.js";
+import { isOpen, observeHosts, recentFailures, type HeartbeatView } from "./observe-hosts.js";
 
 export interface HostMonitorDeps {
   getCloud: (key: string) => OpenStackCloud | undefined;
@@ -66,7 +67,8 @@ export class HostMonitorReconciler implements Reconciler {
     const decision = decideDetection({
       nowMs,
       hosts: observations,
-      settings: policies.length === 0 ? { ...settings, paused: true } : settings,
+      // With no active policy the merged settings are paused: nothing is opened, only health is kept.
+      settings,
       observer: this.d.observer(),
       recentFailures: recentFailures(incidents, hosts, nowWall.getTime(), nowMs, settings.cooldownMs),
     });
@@ -105,7 +107,6 @@ export class HostMonitorReconciler implements Reconciler {
   }
 
   private async apply(cloud: OpenStackCloud, decision: DetectionDecision, hosts: ComputeHost[], incidents: Incident[], ctx: ReconcileContext): Promise<void> {
-    const ns = cloud.metadata?.namespace ?? "";
     const hostByName = new Map(hosts.map((h) => [h.metadata?.name ?? "", h]));
     for (const o of decision.open) await this.openIncident(cloud, hostByName.get(o.host), o.epoch, o.evidence, undefined, ctx);
     for (const s of decision.suppressed) await this.openIncident(cloud, hostByName.get(s.host), s.epoch, s.evidence, s.gate, ctx);
@@ -122,7 +123,6 @@ export class HostMonitorReconciler implements Reconciler {
       await this.d.incidents.updateStatus({ ...inc, status: { ...inc.status, timestamps: { ...inc.status?.timestamps, finishedAt: this.d.clock.now().toISOString() } } });
       await this.d.events.record(inc, "Normal", "Withdrawn", "Detect", `${w.host} is ${w.state} again; the suppressed failure is closed`);
     }
-    void ns;
   }
 
   private async openIncident(cloud: OpenStackCloud, host: ComputeHost | undefined, epoch: number, evidence: Evidence[], gate: DetectionDecision["suppressed"][number]["gate"] | undefined, ctx: ReconcileContext): Promise<void> {
@@ -158,13 +158,14 @@ export class HostMonitorReconciler implements Reconciler {
   /** Health goes to the ComputeHost only when the state or evidence changes (not every heartbeat). */
   private async writeHealth(hosts: ComputeHost[], assessments: HostAssessment[], incidents: Incident[], ns: string): Promise<void> {
     const byName = new Map(assessments.map((a) => [a.name, a]));
-    const nowIso = this.d.clock.now().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const nowIso = rfc3339(this.d.clock.now());
     for (const h of hosts) {
       const name = h.metadata?.name ?? "";
       const a = byName.get(name);
       if (!a) continue;
-      const open = incidents.filter((i) => i.spec.hostRef.name === name).sort((x, y) => y.spec.epoch - x.spec.epoch)[0];
-      const openRef = open && !["Recovered", "Failed", "Notified"].includes(open.status?.phase ?? "") && !(open.status?.phase === "Suppressed" && open.status.timestamps?.finishedAt) ? { name: open.metadata?.name ?? "" } : undefined;
+      const own = incidents.filter((i) => i.spec.hostRef.name === name);
+      const open = own.filter(isOpen).sort((x, y) => y.spec.epoch - x.spec.epoch)[0];
+      const openRef = open ? { name: open.metadata?.name ?? "" } : undefined;
       const prev = h.status?.health;
       const evidence = a.evidence.slice(0, 16).map((e) => ({ source: e.source, observation: e.observation.slice(0, 512) }));
       const health: NonNullable<ComputeHostStatus["health"]> = {
@@ -175,7 +176,7 @@ export class HostMonitorReconciler implements Reconciler {
       const patch: Record<string, unknown> = {};
       const prevEvidence = (prev?.evidence ?? []).map((e) => ({ source: e.source, observation: e.observation }));
       if (prev?.state !== a.state || !jsonEqual(prevEvidence, evidence)) patch.health = health;
-      const epoch = Math.max(h.status?.epoch ?? 0, ...incidents.filter((i) => i.spec.hostRef.name === name).map((i) => i.spec.epoch));
+      const epoch = Math.max(h.status?.epoch ?? 0, ...own.map((i) => i.spec.epoch));
       if (epoch !== (h.status?.epoch ?? 0)) patch.epoch = epoch;
       if (!jsonEqual(openRef, h.status?.currentIncidentRef)) patch.currentIncidentRef = openRef ?? null;
       if (Object.keys(patch).length > 0) await this.d.hosts.mergePatch(ns, name, { status: patch }, "status");

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Incident } from "../../api/v1alpha1/index.js";
+import { registeredMetric } from "../../util/registered-metric.js";
 
 /**
  * vmkeeper_incidents_total{type,result} and the phase durations of finished incidents,
@@ -7,7 +8,7 @@ import type { Incident } from "../../api/v1alpha1/index.js";
  * evacuation → recovered), so they mean the same after a controller restart.
  */
 export function incidentMetrics(registry: Registry): (incident: Incident) => void {
-  const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const get = <T>(name: string, make: () => T): T => registeredMetric(registry, name, make);
   const total = get("vmkeeper_incidents_total", () => new Counter({ name: "vmkeeper_incidents_total", help: "Incidents finished, by trigger and result phase", labelNames: ["type", "result"], registers: [registry] }));
   const buckets = [0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600];
   const hist = (name: string, help: string): Histogram =>

@@ -14,7 +14,8 @@ import type { ProtectionSource } from "./protection-source.js";
 
 export interface IncidentReconcilerDeps {
   incidents: ResourceClient<Incident>;
-  hosts: ResourceClient<ComputeHost>;
+  /** ComputeHost from the informer cache. */
+  getHost: (namespace: string, name: string) => ComputeHost | undefined;
   novaFor: (namespace: string, cloud: string) => NovaClient | undefined;
   protection: ProtectionSource;
   fencing: FencingProvider;
@@ -38,7 +39,34 @@ const FENCE_RETRY_MS = 30_000;
  * acts. A process killed between intent and result finds the intent on restart and checks
  * Nova (instance actions) before acting again, so nothing is done twice.
  */
+interface Protection {
+  instances: ProtectedInstance[];
+  settings: WorkflowSettings;
+}
+
+async function readHost(nova: NovaClient, serviceHost: string): Promise<WorkflowInput["host"]> {
+  const [service] = await nova.listServices({ binary: "nova-compute", host: serviceHost });
+  return { serviceHost, ...(service ? { serviceId: service.id } : {}), forcedDown: service?.forcedDown ?? false, disabled: service?.status === "disabled", ...(service?.disabledReason ? { disabledReason: service.disabledReason } : {}) };
+}
+
+async function readInstances(nova: NovaClient, ids: string[]): Promise<Map<string, InstanceNovaState>> {
+  const states = new Map<string, InstanceNovaState>();
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const s = await nova.getServer(id);
+        states.set(id, { id, host: s.host ?? null, status: s.status, taskState: s.taskState, locked: s.locked ?? false, lockedReason: s.lockedReason ?? null });
+      } catch (err: unknown) {
+        if (!(err instanceof NovaNotFoundError)) throw err;
+      }
+    }),
+  );
+  return states;
+}
+
 export class IncidentReconciler implements Reconciler {
+  private readonly protection = new Map<string, Protection>();
+
   constructor(private readonly d: IncidentReconcilerDeps) {}
 
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -53,18 +81,20 @@ export class IncidentReconciler implements Reconciler {
       ctx.log.info({ cloud: incident.spec.cloudRef.name }, "cloud not connected yet; incident waits");
       return { requeueAfterMs: 2000 };
     }
-    const host = await this.d.hosts.get(ns, incident.spec.hostRef.name);
+    const host = this.d.getHost(ns, incident.spec.hostRef.name);
     const serviceHost = incident.spec.serviceHost ?? host?.spec.serviceHost ?? incident.spec.hostRef.name;
     // An intent left by a process that died between recording it and recording its result.
     let pendingIntent = incident.status?.intent;
     let world = await this.readWorld(incident, ns, serviceHost, nova);
+    const protection = await this.protectionOf(incident, ns, serviceHost, nova);
     for (let i = 0; i < MAX_STEPS_PER_PASS; i++) {
       if (ctx.signal.aborted) return;
-      const step = planIncidentStep(world.input);
+      const step = planIncidentStep(world);
       for (const line of step.log) ctx.log.info({ incident: req.name, phase: step.status.phase }, line);
       if (!step.action) {
         incident = await this.write(incident, step.status);
         if (TERMINAL.has(step.status.phase ?? "")) {
+          this.forget(incident);
           await this.d.notifier.incidentFinished(incident);
           this.d.observe?.(incident);
           await this.d.events.record(incident, step.status.phase === "Recovered" || step.status.phase === "Notified" ? "Normal" : "Warning", step.status.phase ?? "Finished", "Recover", step.log.at(-1) ?? "");
@@ -81,50 +111,61 @@ export class IncidentReconciler implements Reconciler {
       incident = await this.write(incident, withIntent);
       const resumed = pendingIntent && pendingIntent.action === withIntent.intent?.action && pendingIntent.target === withIntent.intent.target ? pendingIntent : undefined;
       pendingIntent = undefined;
-      const after = await this.perform(step.action, incident, world.input, nova, ctx, resumed?.recordedAt);
+      const after = await this.perform(step.action, incident, world, nova, ctx, resumed?.recordedAt);
       incident = await this.write(incident, { ...after, intent: undefined });
       if (after.phase === "FencingFailed") return { requeueAfterMs: FENCE_RETRY_MS };
-      world = await this.readWorld(incident, ns, serviceHost, nova, world.protectedInstances, world.settings);
+      world = await this.refresh(world, step.action, incident, nova, protection);
     }
     return { requeueAfterMs: 1000 };
   }
 
-  private async readWorld(incident: Incident, ns: string, serviceHost: string, nova: NovaClient, known?: ProtectedInstance[], knownSettings?: WorkflowSettings): Promise<{ input: WorkflowInput; protectedInstances: ProtectedInstance[]; settings: WorkflowSettings }> {
-    const [service] = await nova.listServices({ binary: "nova-compute", host: serviceHost });
-    let protectedInstances = known;
-    let settings = knownSettings;
-    if (!protectedInstances || !settings) {
-      const servers = await nova.listServers({ host: serviceHost });
-      const resolved = await this.d.protection.resolve({ namespace: ns, cloud: incident.spec.cloudRef.name, serviceHost, servers });
-      protectedInstances = resolved.instances;
-      settings = resolved.settings;
+  /**
+   * Which instances the incident protects, and the settings in force, resolved once per
+   * incident (three Nova list calls) and kept for the process's later passes: the protected
+   * set of a failure epoch does not change, and re-resolving it after VMs have left the host
+   * would lose their tiers.
+   */
+  private async protectionOf(incident: Incident, ns: string, serviceHost: string, nova: NovaClient): Promise<Protection> {
+    const key = `${ns}/${incident.metadata?.name ?? ""}/${incident.metadata?.uid ?? ""}`;
+    const cached = this.protection.get(key);
+    if (cached) return cached;
+    const servers = await nova.listServers({ host: serviceHost });
+    const resolved = await this.d.protection.resolve({ namespace: ns, cloud: incident.spec.cloudRef.name, serviceHost, servers });
+    const protection = { instances: resolved.instances, settings: resolved.settings };
+    this.protection.set(key, protection);
+    return protection;
+  }
+
+  private async readWorld(incident: Incident, ns: string, serviceHost: string, nova: NovaClient): Promise<WorkflowInput> {
+    const protection = await this.protectionOf(incident, ns, serviceHost, nova);
+    const tracked = incident.status?.instances?.map((i) => i.id) ?? protection.instances.map((p) => p.id);
+    const [host, states] = await Promise.all([readHost(nova, serviceHost), readInstances(nova, tracked)]);
+    return this.input(incident, host, states, protection);
+  }
+
+  /** After a side effect, re-reads only what it changed. */
+  private async refresh(prev: WorkflowInput, action: WorkflowAction, incident: Incident, nova: NovaClient, protection: Protection): Promise<WorkflowInput> {
+    let host = prev.host;
+    const states = new Map(prev.nova);
+    if (action.kind === "ForceDown" || action.kind === "DisableService") host = await readHost(nova, prev.host.serviceHost);
+    if ("id" in action) {
+      states.delete(action.id);
+      for (const [id, st] of await readInstances(nova, [action.id])) states.set(id, st);
     }
-    const tracked = incident.status?.instances?.map((i) => i.id) ?? protectedInstances.map((p) => p.id);
-    const novaStates = new Map<string, InstanceNovaState>();
-    await Promise.all(
-      tracked.map(async (id) => {
-        try {
-          const s = await nova.getServer(id);
-          novaStates.set(id, { id, host: s.host ?? null, status: s.status, taskState: s.taskState, locked: s.locked ?? false, lockedReason: s.lockedReason ?? null });
-        } catch (err: unknown) {
-          if (!(err instanceof NovaNotFoundError)) throw err;
-        }
-      }),
-    );
+    return this.input(incident, host, states, protection);
+  }
+
+  private input(incident: Incident, host: WorkflowInput["host"], states: Map<string, InstanceNovaState>, protection: Protection): WorkflowInput {
     const now = this.d.clock.now();
     return {
-      protectedInstances,
-      settings,
-      input: {
-        nowIso: now.toISOString(),
-        nowMs: now.getTime(),
-        incidentName: incident.metadata?.name ?? "",
-        status: incident.status ?? {},
-        host: { serviceHost, ...(service ? { serviceId: service.id } : {}), forcedDown: service?.forcedDown ?? false, disabled: service?.status === "disabled", ...(service?.disabledReason ? { disabledReason: service.disabledReason } : {}) },
-        protectedInstances,
-        nova: novaStates,
-        settings,
-      },
+      nowIso: now.toISOString(),
+      nowMs: now.getTime(),
+      incidentName: incident.metadata?.name ?? "",
+      status: incident.status ?? {},
+      host,
+      protectedInstances: protection.instances,
+      nova: states,
+      settings: protection.settings,
     };
   }
 
@@ -208,9 +249,14 @@ export class IncidentReconciler implements Reconciler {
     return status;
   }
 
+  private forget(incident: Incident): void {
+    for (const key of this.protection.keys()) if (key.startsWith(`${incident.metadata?.namespace ?? ""}/${incident.metadata?.name ?? ""}/`)) this.protection.delete(key);
+  }
+
+  /** The compare-and-swap status write (PUT with the resourceVersion read); skipped when nothing changed. */
   private async write(incident: Incident, status: IncidentStatus): Promise<Incident> {
-    if (jsonEqual(stripUndefined(status), stripUndefined(incident.status ?? {}))) return incident;
-    return this.d.incidents.updateStatus({ ...incident, status: stripUndefined(status) });
+    if (jsonEqual(status, incident.status ?? {})) return incident;
+    return this.d.incidents.updateStatus({ ...incident, status });
   }
 }
 
@@ -230,8 +276,4 @@ function targetOf(a: WorkflowAction): string | undefined {
 function setInstance(status: IncidentStatus, id: string, patch: Partial<NonNullable<IncidentStatus["instances"]>[number]>): void {
   const inst = status.instances?.find((i) => i.id === id);
   if (inst) Object.assign(inst, patch);
-}
-
-function stripUndefined<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
 }
