@@ -177,7 +177,7 @@ export type HostFencingLevelDeviceKind = (typeof HostFencingLevelDeviceKindValue
 
 export interface HostFencingLevelDeviceRedfish {
   /**
-   * BMC host name or IP address; `{host}` and `{shortHost}` are replaced by the ComputeHost name and its first DNS label.
+   * BMC host name or IP address; `{host}` and `{shortHost}` are replaced by the host's Nova service host name and its first DNS label.
    * Validation: min length 1, max length 253, pattern `^[A-Za-z0-9{}.:\[\]_-]+$`.
    */
   address: string;
@@ -235,7 +235,7 @@ export interface HostFencingLevelDeviceRedfishCaBundleSecretRef {
 
 export interface HostFencingLevelDeviceIpmi {
   /**
-   * BMC host name or IP address; `{host}` and `{shortHost}` are replaced by the ComputeHost name and its first DNS label.
+   * BMC host name or IP address; `{host}` and `{shortHost}` are replaced by the host's Nova service host name and its first DNS label.
    * Validation: min length 1, max length 253, pattern `^[A-Za-z0-9{}.:\[\]_-]+$`.
    */
   address: string;
