@@ -17,10 +17,12 @@ RUN npm run build \
 
 # --- runtime ----------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
-# Fencing tools go here in a later issue, in this stage only, e.g.:
-#   RUN apt-get update \
-#    && apt-get install -y --no-install-recommends fence-agents ipmitool \
-#    && rm -rf /var/lib/apt/lists/*
+# Power fencing runs in the operator: ipmitool for IPMI devices (password through the
+# environment, never argv) and the ClusterLabs fence agents (fence_ipmilan, fence_redfish,
+# fence_idrac, ...; in /usr/sbin, on PATH) for FenceAgent devices. Redfish is native.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fence-agents ipmitool \
+ && rm -rf /var/lib/apt/lists/*
 LABEL org.opencontainers.image.title="vmkeeper" \
       org.opencontainers.image.description="Kubernetes operator that keeps OpenStack VMs running" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -1,42 +1,26 @@
-// npm run bench:failover — failure-to-recovery times on the simulator, over several trials.
+// npm run bench:failover — failure-to-recovery times over several trials, on the simulator
+// and on the real Nova lab (FAILOVER_TARGETS=sim,lab by default; FAILOVER_TRIALS=5).
 //
-// A real kube-apiserver + etcd, one vmkeeper operator process (leader election on, default
-// detection settings), the Nova/Keystone simulator with 12 hosts and a simulated agent per
-// host (signed UDP heartbeats with peer reports), a KeepRunning policy with a webhook to a
-// local receiver. Each trial kills one host carrying 10 protected VMs and measures, from the
-// moment the host dies: detection (Incident detectedAt), first evacuation accepted by Nova,
-// all 10 VMs ACTIVE elsewhere (recoveredAt), and detection → owner webhook received.
-import { createServer } from "node:http";
+// Simulator: a real kube-apiserver + etcd, one vmkeeper operator process (leader election on,
+// default detection settings), the Nova/Keystone simulator with 12 hosts and a simulated
+// agent per host (signed UDP heartbeats with peer reports), a KeepRunning policy with a
+// webhook to a local receiver. Each trial kills one host carrying 10 protected VMs and
+// measures, from the moment the host dies: detection (Incident detectedAt), first evacuation
+// accepted by Nova, all 10 VMs ACTIVE elsewhere (recoveredAt), and detection → owner webhook.
+// Real Nova lab: see bench/failover-lab.ts (IPMI power fencing, a hung compute host).
 import { startOperatorProcess } from "../test/support/operator-process.js";
 import { startSimulatedCloud } from "../test/support/simulated-cloud.js";
-import { startTestEnv } from "../test/support/test-env.js";
+import { startTestEnv, type TestEnv } from "../test/support/test-env.js";
 import { eventually } from "../test/support/eventually.js";
 import { cloudManifests } from "../test/support/cloud-manifests.js";
+import { labFailover } from "./failover-lab.js";
+import { printFailover, startWebhookLog, type FailoverTrial, type WebhookLog } from "./failover-stats.js";
 
 const TRIALS = Number(process.env.FAILOVER_TRIALS ?? 5);
+const TARGETS = (process.env.FAILOVER_TARGETS ?? "sim,lab").split(",").map((t) => t.trim());
 const VMS = 10;
 
-interface Trial {
-  detectedMs: number;
-  firstEvacuationMs: number;
-  allActiveMs: number;
-  notifiedAfterDetectionMs: number;
-}
-
-async function main(): Promise<void> {
-  const env = await startTestEnv();
-  const received = new Map<string, number>();
-  const hook = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => {
-      const ev = JSON.parse(body) as { subject?: string; type?: string };
-      if (ev.type === "dev.vmkeeper.incident.detected" && ev.subject && !received.has(ev.subject)) received.set(ev.subject, Date.now());
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
-  const hookPort = (hook.address() as { port: number }).port;
+async function simFailover(env: TestEnv, hook: WebhookLog): Promise<FailoverTrial[]> {
   const cloud = await startSimulatedCloud({ cloudName: "bench", hosts: 12, replicas: 1, workDir: env.workDir, intervalMs: 1000, evacuationMs: 1500 });
   try {
     for (let t = 1; t <= TRIALS; t++) {
@@ -52,7 +36,7 @@ spec:
   cloudRef: {name: bench}
   selector: {tags: [ha]}
   recovery: {unsafeSkipPowerFencing: true, localDisk: RebuildFromImage}
-  notification: {webhook: {url: "http://127.0.0.1:${hookPort}/hook", allowHTTP: true}}
+  notification: {webhook: {url: "${hook.url}", allowHTTP: true}}
 `,
     });
     const op = await startOperatorProcess({ kubeconfig: env.kubeconfigPath, identity: "bench", namespace: ns, logDir: env.workDir, extraArgs: [`--heartbeat-bind-address=127.0.0.1:${cloud.heartbeatPorts[0]}`, `--heartbeat-key-file=${cloud.keyFile}`] });
@@ -64,7 +48,7 @@ spec:
     await eventually(healthy, 120_000, 500);
     // Default startup grace: no fencing in the first 30 s after the leader starts.
     await new Promise((r) => setTimeout(r, 31_000));
-    const trials: Trial[] = [];
+    const trials: FailoverTrial[] = [];
     for (let t = 1; t <= TRIALS; t++) {
       const killedAt = Date.now();
       cloud.killHost(`compute-${t}`);
@@ -81,22 +65,32 @@ spec:
         detectedMs: detected - killedAt,
         firstEvacuationMs: Date.parse(ts.firstEvacuationAt ?? "") - killedAt,
         allActiveMs: Date.parse(ts.recoveredAt ?? "") - killedAt,
-        notifiedAfterDetectionMs: (received.get(name) ?? NaN) - detected,
+        notifiedAfterDetectionMs: (hook.received.get(name) ?? NaN) - detected,
       });
       console.log(`trial ${t}: ${JSON.stringify(trials.at(-1))}`);
     }
-    const stat = (k: keyof Trial): string => {
-      const v = trials.map((x) => x[k]).sort((a, b) => a - b);
-      return `p50 ${v[Math.floor((v.length - 1) / 2)]} ms, max ${v[v.length - 1]} ms`;
-    };
-    console.log(`\nfailover on the simulator, ${TRIALS} trials, ${VMS} protected VMs per dead host, default detection settings (1 s heartbeats, 3 missed, 5 s confirmation):`);
-    console.log(`  host dies → detected:                  ${stat("detectedMs")}`);
-    console.log(`  host dies → first evacuation accepted: ${stat("firstEvacuationMs")}`);
-    console.log(`  host dies → all ${VMS} VMs ACTIVE:         ${stat("allActiveMs")}`);
-    console.log(`  detected → owner webhook received:     ${stat("notifiedAfterDetectionMs")}`);
     await op.proc.stop();
+    return trials;
   } finally {
     await cloud.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const env = await startTestEnv();
+  const hook = await startWebhookLog();
+  try {
+    const results: Record<string, FailoverTrial[]> = {};
+    if (TARGETS.includes("sim")) {
+      results.sim = await simFailover(env, hook);
+      printFailover(`failover on the simulator, ${TRIALS} trials, ${VMS} protected VMs per dead host, default detection settings (1 s heartbeats, 3 missed, 5 s confirmation), unsafeSkipPowerFencing:`, results.sim, VMS);
+    }
+    if (TARGETS.includes("lab")) {
+      results.lab = await labFailover(env, hook, TRIALS, VMS);
+      printFailover(`failover on the real Nova lab, ${TRIALS} trials, ${VMS} protected servers on the hung host, default detection settings, IPMI power fencing (ipmi_sim):`, results.lab, VMS);
+    }
+    console.log(JSON.stringify({ bench: "failover", trials: TRIALS, results }));
+  } finally {
     hook.close();
     await env.stop();
   }

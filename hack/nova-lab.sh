@@ -8,8 +8,8 @@
 #   hack/nova-lab.sh status                processes, ports, nova-compute services
 #   hack/nova-lab.sh env                   clouds.yaml path and OS_CLOUD exports (eval-able)
 #   hack/nova-lab.sh logs [-f] [SERVICE]   list the logs, or tail one
-#   hack/nova-lab.sh compute stop|kill|start N [--wait]
-#                                          SIGTERM / SIGKILL / restart compute-N (host failure)
+#   hack/nova-lab.sh compute stop|kill|freeze|start N [--wait]
+#                                          SIGTERM / SIGKILL / SIGSTOP / restart compute-N
 #   hack/nova-lab.sh smoke                 boot, kill compute-1, force down, evacuate, restore
 #
 # Needs root on Debian bookworm (apt-get, and services run as root without systemd).
@@ -203,17 +203,17 @@ ensure_packages() {
   local aptlog="$LOGS/apt.log" rc=0
   log "installing: $(echo $missing) (log: $aptlog)"
   if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
-    apt-get update >>"$aptlog" 2>&1 || rc=$?
+    apt-get -o DPkg::Lock::Timeout=300 update >>"$aptlog" 2>&1 || rc=$?
   fi
   # shellcheck disable=SC2086
-  if ((rc == 0)) && ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+  if ((rc == 0)) && ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends \
       $missing >>"$aptlog" 2>&1; then
     rc=1
   fi
   if ((rc != 0)); then  # stale lists: update once and retry
     rc=0
-    apt-get update >>"$aptlog" 2>&1 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing \
+    apt-get -o DPkg::Lock::Timeout=300 update >>"$aptlog" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends $missing \
         >>"$aptlog" 2>&1 || rc=$?
   fi
   [[ -n "$own_policy" ]] && rm -f "$policy"
@@ -633,7 +633,7 @@ cmd_logs() {
 
 cmd_compute() {
   local action="${1:-}" n="${2:-}" wait_flag="${3:-}"
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "usage: $0 compute stop|kill|start N [--wait]"
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "usage: $0 compute stop|kill|freeze|start N [--wait]"
   local name="compute-$n" pid
   case "$action" in
     stop)
@@ -644,6 +644,13 @@ cmd_compute() {
       pid="$(pid_of "$name")" || { log "$name is not running"; return 0; }
       stop_service "$name" 5 KILL
       log "killed $name (pid $pid, SIGKILL)" ;;
+    freeze)
+      # A hung host cut off from the management network: its processes still exist (and, on
+      # a real host, its VMs still run) but nothing answers. Only power fencing (or
+      # `compute kill N`) ends it.
+      pid="$(pid_of "$name")" || { log "$name is not running"; return 0; }
+      kill -STOP -- "-$pid" 2>/dev/null || kill -STOP "$pid"
+      log "froze $name (pid $pid, SIGSTOP)" ;;
     start)
       pid_of mariadb >/dev/null && pid_of rabbitmq >/dev/null ||
         die "the lab is not running; use: $0 up"
@@ -656,7 +663,7 @@ cmd_compute() {
         # wait for a heartbeat written after this start
         bootstrap_or_fail wait-compute "$name" "$(proc_start_epoch "$(pid_of "$name")")" "$TIMEOUT"
       fi ;;
-    *) die "usage: $0 compute stop|kill|start N [--wait]" ;;
+    *) die "usage: $0 compute stop|kill|freeze|start N [--wait]" ;;
   esac
 }
 

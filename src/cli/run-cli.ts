@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import type { CliIO } from "./cli-io.js";
 import { runOperatorCommand } from "./commands/operator.js";
+import { runFenceCommand } from "./commands/fence.js";
+import { runKdumpNotify } from "./commands/kdump-notify.js";
 import { runValidate } from "./commands/validate.js";
 import { runSimCommand } from "../sim/sim-command.js";
 import { runAgentCommand } from "../agent/agent-command.js";
@@ -11,12 +13,14 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   operator: { run: runOperatorCommand, summary: "run the controllers (in a cluster, or locally against a kubeconfig)" },
   validate: { run: runValidate, summary: "validate vmkeeper manifests offline (-f FILE|DIR|-)" },
   agent: { run: runAgentCommand, summary: "run the node agent on a compute host (heartbeats, peer checks)" },
+  fence: { run: runFenceCommand, summary: "fence test HOST: check a host's fencing devices (power status only)" },
+  "kdump-notify": { run: runKdumpNotify, summary: "send authenticated kdump notices (from a crashed host's kdump environment)" },
   sim: { run: runSimCommand, summary: "run the Keystone + Nova simulator on loopback (for demos and scale tests)" },
   version: { run: printVersion, summary: "print the version" },
 };
 
 function usage(prog: string): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(13)} ${c.summary}`);
   return `Usage: ${prog} <command> [flags]\n\nvmkeeper keeps OpenStack VMs running.\n\nCommands:\n${lines.join("\n")}\n\nRun '${prog} <command> --help' for a command's flags.\n`;
 }
 

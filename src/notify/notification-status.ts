@@ -20,3 +20,21 @@ export function mergeNotificationStatus(previous: IncidentNotification | undefin
     ...(lastError !== undefined ? { lastError: `${report.outcome}: ${lastError}`.slice(0, MAX_ERROR) } : {}),
   };
 }
+
+/**
+ * The Incident's notification with deliveries folded in (`reported`: mergeNotificationStatus
+ * of the reports since the last write, from nothing). The workflow's own marks — `sentAt`
+ * (the detected event was queued) and `suppressedSentAt` — are kept as they are: a delivery
+ * report never stands in for them.
+ */
+export function withDeliveries(current: IncidentNotification | undefined, reported: IncidentNotification): IncidentNotification {
+  const deliveredAt = reported.deliveredAt ?? current?.deliveredAt;
+  const attempts = reported.attempts ?? current?.attempts;
+  return {
+    ...(current?.sentAt !== undefined ? { sentAt: current.sentAt } : {}),
+    ...(current?.suppressedSentAt !== undefined ? { suppressedSentAt: current.suppressedSentAt } : {}),
+    ...(deliveredAt !== undefined ? { deliveredAt } : {}),
+    ...(attempts !== undefined ? { attempts } : {}),
+    ...(reported.lastError !== undefined ? { lastError: reported.lastError } : {}),
+  };
+}

@@ -140,6 +140,7 @@ export function parseServer(v: unknown, path: string): Server {
   if (Array.isArray(volumes)) s.volumesAttached = volumes.flatMap((x) => (isRecord(x) && typeof x.id === "string" ? [x.id] : []));
   set("created", optString(o, "created"));
   set("updated", optString(o, "updated"));
+  if (isRecord(o.fault) && typeof o.fault.message === "string") s.fault = { message: o.fault.message, ...(typeof o.fault.code === "number" ? { code: o.fault.code } : {}) };
   return s;
 }
 
@@ -192,8 +193,11 @@ export function parseInstanceAction(v: unknown, path: string): InstanceAction {
   };
   const set = setter(a);
   set("updatedAt", optString(o, "updated_at"));
-  set("userId", optString(o, "user_id"));
-  set("projectId", optString(o, "project_id"));
+  // null (Nova's own actions, e.g. the power-state sync's stop) is kept apart from absent.
+  if (o.user_id === null) a.userId = null;
+  else set("userId", optString(o, "user_id"));
+  if (o.project_id === null) a.projectId = null;
+  else set("projectId", optString(o, "project_id"));
   if (Array.isArray(o.events)) a.events = o.events.map((e, i) => parseActionEvent(e, `${path}.events[${i}]`));
   return a;
 }

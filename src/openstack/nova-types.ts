@@ -98,6 +98,8 @@ export interface Server {
   tags: string[];
   locked?: boolean;
   lockedReason?: string | null;
+  /** Why the server is in ERROR (Nova's `fault`, shown for ERROR and DELETED servers). */
+  fault?: { code?: number; message: string };
   flavor: ServerFlavor;
   /** Image id; "" for a server booted from a volume (Nova sends `image: ""`); absent when not reported. */
   imageId?: string;
@@ -143,8 +145,9 @@ export interface InstanceAction {
   startTime: string;
   updatedAt?: string;
   message: string | null;
-  userId?: string;
-  projectId?: string;
+  /** The requesting user; null when Nova acted by itself (an admin context without a user, e.g. its power-state sync). */
+  userId?: string | null;
+  projectId?: string | null;
   /** Only in the detail view. */
   events?: InstanceActionEvent[];
 }

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { parseHostPort } from "../heartbeat/udp-address.js";
 
 export interface OperatorConfig {
   kubeconfig: string | undefined;
@@ -22,6 +23,12 @@ export interface OperatorConfig {
   heartbeatKeyFile: string | undefined;
   /** How often the host monitor looks at every host. */
   monitorIntervalMs: number;
+  /** ipmitool binary for IPMI fencing devices (default: ipmitool on PATH). */
+  ipmitoolPath: string | undefined;
+  /** Folder of the ClusterLabs fence_* agents (default: PATH). */
+  fenceAgentDir: string | undefined;
+  /** UDP address for kdump notices; "" (default) turns the receiver off. */
+  kdumpBindAddress: string;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +59,9 @@ const OPTIONS = {
   "heartbeat-bind-address": { type: "string" },
   "heartbeat-key-file": { type: "string" },
   "monitor-interval-ms": { type: "string" },
+  "ipmitool-path": { type: "string" },
+  "fence-agent-dir": { type: "string" },
+  "kdump-bind-address": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -76,6 +86,9 @@ VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (for example VMKEEPER_LOG_LEVEL=debug); flag
   --heartbeat-bind-address HOST:PORT  UDP address for agent heartbeats (default 0.0.0.0:7946; "" turns it off)
   --heartbeat-key-file PATH         heartbeat keys, one "keyid:base64key" per line (a mounted Secret)
   --monitor-interval-ms N           how often every host's health is assessed (default 500)
+  --ipmitool-path PATH              ipmitool for IPMI fencing devices (default: ipmitool on PATH)
+  --fence-agent-dir DIR             folder of the fence_* agents (default: PATH)
+  --kdump-bind-address HOST:PORT    UDP address for kdump notices of HostFencing Kdump devices (default "": off)
 `;
 
 /** Parses flags with environment fallbacks and validates them all, reporting every problem at once. */
@@ -117,6 +130,9 @@ export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Ope
     heartbeatBindAddress: values["heartbeat-bind-address"] ?? env.VMKEEPER_HEARTBEAT_BIND_ADDRESS ?? "0.0.0.0:7946",
     heartbeatKeyFile: pick("heartbeat-key-file"),
     monitorIntervalMs: int("monitor-interval-ms", 500, 100, 60_000),
+    ipmitoolPath: pick("ipmitool-path"),
+    fenceAgentDir: pick("fence-agent-dir"),
+    kdumpBindAddress: values["kdump-bind-address"] ?? env.VMKEEPER_KDUMP_BIND_ADDRESS ?? "",
   };
   validate(cfg, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -135,6 +151,7 @@ function validate(cfg: OperatorConfig, problems: string[]): void {
   }
   if (cfg.identity.length === 0 || cfg.identity.length > 128) problems.push("--identity: must be 1..128 characters");
   if (cfg.heartbeatBindAddress !== "" && !parseBindAddress(cfg.heartbeatBindAddress)) problems.push(`--heartbeat-bind-address: "${cfg.heartbeatBindAddress}" is not HOST:PORT`);
+  if (cfg.kdumpBindAddress !== "" && !parseHostPort(cfg.kdumpBindAddress)) problems.push(`--kdump-bind-address: "${cfg.kdumpBindAddress}" is not HOST:PORT`);
   if (cfg.heartbeatBindAddress !== "" && !cfg.heartbeatKeyFile) problems.push('--heartbeat-key-file: required while the heartbeat receiver is on (or pass --heartbeat-bind-address="" to turn it off)');
   for (const [flag, addr] of [["metrics-bind-address", cfg.metricsBindAddress], ["health-probe-bind-address", cfg.healthProbeBindAddress]] as const) {
     if (!parseBindAddress(addr)) problems.push(`--${flag}: "${addr}" is not HOST:PORT with a port 0..65535`);

@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
-import type { ComputeHost, Incident, InstanceHAPolicy, OpenStackCloud } from "../api/v1alpha1/index.js";
+import type { ComputeHost, HostFencing, Incident, InstanceHAPolicy, OpenStackCloud } from "../api/v1alpha1/index.js";
 import { CloudConnectionCache } from "../controllers/openstack-cloud/cloud-connection-cache.js";
 import type { SecretObject } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
 import { KubeEventRecorder, type EventObject } from "../kube/event-recorder.js";
@@ -40,6 +40,7 @@ export interface OperatorContext {
     hosts: ResourceClient<ComputeHost>;
     policies: ResourceClient<InstanceHAPolicy>;
     incidents: ResourceClient<Incident>;
+    hostFencings: ResourceClient<HostFencing>;
     secrets: ResourceClient<SecretObject>;
   };
   informers: {
@@ -47,6 +48,7 @@ export interface OperatorContext {
     hosts: Informer<ComputeHost>;
     policies: Informer<InstanceHAPolicy>;
     incidents: Informer<Incident>;
+    hostFencings: Informer<HostFencing>;
     secrets: Informer<KubeObject>;
   };
   all: InformerLike[];
@@ -65,6 +67,7 @@ export function buildOperatorContext(cfg: OperatorConfig, kubeConfig: KubeConfig
     hosts: informer<ComputeHost>(VMKEEPER_RESOURCES.ComputeHost),
     policies: informer<InstanceHAPolicy>(VMKEEPER_RESOURCES.InstanceHAPolicy),
     incidents: informer<Incident>(VMKEEPER_RESOURCES.Incident),
+    hostFencings: informer<HostFencing>(VMKEEPER_RESOURCES.HostFencing),
     // Metadata only: Secret data never sits in the cache; reconcilers read the one they need.
     secrets: new Informer<KubeObject>({ client: rest, type: SECRETS, namespace: cfg.namespace, metadataOnly: true, clock, log }),
   };
@@ -82,10 +85,11 @@ export function buildOperatorContext(cfg: OperatorConfig, kubeConfig: KubeConfig
       hosts: client<ComputeHost>(VMKEEPER_RESOURCES.ComputeHost),
       policies: client<InstanceHAPolicy>(VMKEEPER_RESOURCES.InstanceHAPolicy),
       incidents: client<Incident>(VMKEEPER_RESOURCES.Incident),
+      hostFencings: client<HostFencing>(VMKEEPER_RESOURCES.HostFencing),
       secrets: new ResourceClient<SecretObject>(rest, SECRETS),
     },
     informers,
-    all: [informers.clouds, informers.hosts, informers.policies, informers.incidents, informers.secrets],
+    all: [informers.clouds, informers.hosts, informers.policies, informers.incidents, informers.hostFencings, informers.secrets],
     inNamespace: (inf, ns) => inf.items().filter((o) => o.metadata?.namespace === ns),
     novaFor: (ns, cloud) => connector.current(`${ns}/${cloud}`)?.nova,
   };

@@ -1,6 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Gauge, type Registry } from "prom-client";
-import { NoDeviceFencingProvider } from "../controllers/incident/fencing-provider.js";
 import { HeartbeatReceiver } from "../heartbeat/heartbeat-receiver.js";
 import { LeaderElector, type LeaseObject } from "../kube/leader-election.js";
 import { ResourceClient } from "../kube/resource-client.js";
@@ -8,6 +7,7 @@ import { LEASES } from "../kube/resource-type.js";
 import { TransportHttpPoster } from "../notify/http-poster.js";
 import { prometheusNotificationMetrics } from "../notify/notification-metrics.js";
 import { NotifierRegistry } from "../notify/notifier-registry.js";
+import { NotificationDeliveries } from "../controllers/incident/notification-deliveries.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import { registeredMetric } from "../util/registered-metric.js";
@@ -15,6 +15,8 @@ import { loadKeyring, watchKeyFile } from "./heartbeat-key-file.js";
 import type { OperatorConfig } from "./operator-config.js";
 import { buildOperatorContext, type InformerLike } from "./operator-context.js";
 import { startMetricsServer, startProbeServer, type ListeningServer } from "./probe-server.js";
+import { parseHostPort } from "../heartbeat/udp-address.js";
+import { buildFencing } from "./build-fencing.js";
 import { startControllers, type LeaderView } from "./start-controllers.js";
 
 export interface OperatorDeps {
@@ -42,14 +44,18 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
 
   const background = new AbortController();
   const receiver = await startHeartbeats(cfg, clock, log, registry, background.signal);
-  const notifiers = new NotifierRegistry({ poster: new TransportHttpPoster(), clock, logger: log.child({ component: "notify" }), metrics: prometheusNotificationMetrics(registry) });
+  const deliveries = new NotificationDeliveries();
+  const notifiers = new NotifierRegistry({ poster: new TransportHttpPoster(), clock, logger: log.child({ component: "notify" }), metrics: prometheusNotificationMetrics(registry), onReport: (policyKey, report) => deliveries.report(policyKey, report) });
   const probe = await startProbeServer(cfg.healthProbeBindAddress, ctx.all.map((i) => ({ name: `informer-${i.name}`, ready: () => i.isHealthy() })));
   const metrics = await startMetricsServer(cfg.metricsBindAddress, registry);
   log.info({ healthPort: probe.port, metricsPort: metrics.port, identity: cfg.identity, namespace: cfg.namespace ?? "(all)", heartbeats: cfg.heartbeatBindAddress || "off" }, "vmkeeper operator started");
   const informerRuns = ctx.all.map((i) => i.run(background.signal));
 
   const leader: LeaderView = { identity: cfg.identity, leaseEpoch: () => 0, isLeader: () => true, leadingSinceMs: clock.monotonicMs() };
-  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, notifiers, fencing: new NoDeviceFencingProvider() };
+  const fencing = buildFencing(ctx);
+  const kdumpAddress = cfg.kdumpBindAddress ? parseHostPort(cfg.kdumpBindAddress) : undefined;
+  if (fencing.kdump && kdumpAddress) log.info({ port: await fencing.kdump.listen(kdumpAddress.host, kdumpAddress.port) }, "kdump notice receiver listening");
+  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, notifiers, deliveries, fencing: fencing.provider, fenceDevices: fencing.devices, fencingMetrics: fencing.metrics };
   let outcome: OperatorOutcome = "stopped";
   let controllersDone: Promise<void> = Promise.resolve();
   if (cfg.leaderElect) {
@@ -85,7 +91,7 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
 
   await controllersDone;
   background.abort();
-  await Promise.all([...informerRuns, receiver?.stop()]);
+  await Promise.all([...informerRuns, receiver?.stop(), fencing.kdump?.close()]);
   await notifiers.close(2000);
   await closeAll([probe, metrics]);
   ctx.rest.close();

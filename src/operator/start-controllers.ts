@@ -1,5 +1,8 @@
+import type { ComputeHost, Incident, InstanceHAPolicy } from "../api/v1alpha1/index.js";
 import type { HeartbeatReceiver } from "../heartbeat/heartbeat-receiver.js";
 import { EventIncidentNotifier } from "../controllers/incident/event-incident-notifier.js";
+import { incidentKeysAwaitingHost } from "../controllers/incident/host-return-follower.js";
+import type { NotificationDeliveries } from "../controllers/incident/notification-deliveries.js";
 import type { FencingProvider } from "../controllers/incident/fencing-provider.js";
 import { IncidentReconciler } from "../controllers/incident/incident-reconciler.js";
 import { incidentMetrics } from "../controllers/incident/incident-metrics.js";
@@ -7,14 +10,20 @@ import { PolicyProtectionSource } from "../controllers/incident/policy-protectio
 import { HostMonitorReconciler } from "../controllers/host-monitor/host-monitor-reconciler.js";
 import { hostMonitorMetrics } from "../controllers/host-monitor/host-monitor-metrics.js";
 import { InstanceHAPolicyReconciler, policyKeysForCloud } from "../controllers/instance-ha-policy/instance-ha-policy-reconciler.js";
+import { policyMetrics } from "../controllers/instance-ha-policy/policy-metrics.js";
 import { cloudsReferencingSecret, OpenStackCloudReconciler } from "../controllers/openstack-cloud/openstack-cloud-reconciler.js";
 import { Controller, type Reconciler } from "../kube/controller.js";
+import type { FencingMetrics } from "../controllers/host-fencing/fencing-metrics.js";
+import { HostFencingReconciler, hostFencingKeysForHost, hostFencingKeysForSecret } from "../controllers/host-fencing/host-fencing-reconciler.js";
+import { secretReader } from "../controllers/host-fencing/secret-reader.js";
+import type { FenceDeviceFactory } from "../fencing/fence-device-factory.js";
 import { prometheusControllerMetrics } from "../kube/controller-metrics.js";
 import { prometheusWorkQueueMetrics, WorkQueue } from "../kube/queue/index.js";
 import { objectKey } from "../kube/resource-type.js";
 import type { NotifierRegistry } from "../notify/notifier-registry.js";
 import type { OperatorContext } from "./operator-context.js";
 import { WebhookIncidentSink } from "./webhook-incident-sink.js";
+import { instanceRecoveryController } from "./instance-recovery-controller.js";
 
 export interface LeaderView {
   identity: string;
@@ -29,7 +38,11 @@ export interface ControllerDeps {
   leader: LeaderView;
   receiver: HeartbeatReceiver | undefined;
   notifiers: NotifierRegistry;
+  /** Webhook delivery reports of `notifiers`, written back to the Incidents by the incident controller. */
+  deliveries?: NotificationDeliveries;
   fencing: FencingProvider;
+  fenceDevices: FenceDeviceFactory;
+  fencingMetrics: FencingMetrics;
 }
 
 const cloudKey = (ns: string | undefined, name: string | undefined): string[] => (ns && name ? [`${ns}/${name}`] : []);
@@ -62,6 +75,7 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
     listHosts: byNs.hosts,
     events: ctx.events,
     clock,
+    metrics: policyMetrics(registry),
   }));
   policies.watch(inf.policies, (p) => policyKeysForCloud(inf.policies.items(), p.metadata?.namespace, p.spec?.cloudRef?.name));
   policies.watch(inf.clouds, (c) => policyKeysForCloud(inf.policies.items(), c.metadata?.namespace, c.metadata?.name));
@@ -93,6 +107,51 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   }));
   monitor.watch(inf.clouds);
 
+  const incidents = incidentController(d, make, byNs, leading);
+
+  const fencings = make("hostfencing", new HostFencingReconciler({
+    hostFencings: clients.hostFencings,
+    listHostFencings: (ns) => ctx.inNamespace(inf.hostFencings, ns),
+    listHosts: byNs.hosts,
+    listIncidents: byNs.incidents,
+    secrets: (ns) => secretReader(clients.secrets, ns),
+    secretVersion: (ns, name) => inf.secrets.get(`${ns}/${name}`)?.metadata?.resourceVersion,
+    devices: d.fenceDevices,
+    patchIncidentStatus: (ns, name, patch) => clients.incidents.mergePatch(ns, name, patch, "status"),
+    events: ctx.events,
+    clock,
+    metrics: d.fencingMetrics,
+  }));
+  // Every HostFencing of the namespace re-checks its selection when one changes (conflicts).
+  fencings.watch(inf.hostFencings, (hf) => hostFencingKeysForHost(inf.hostFencings.items(), hf.metadata?.namespace, hf.spec?.cloudRef?.name));
+  fencings.watch(inf.hosts, (h) => hostFencingKeysForHost(inf.hostFencings.items(), h.metadata?.namespace, h.spec?.cloudRef?.name));
+  fencings.watch(inf.secrets, (s) => hostFencingKeysForSecret(inf.hostFencings.items(), s.metadata?.namespace, s.metadata?.name));
+  fencings.watch(inf.incidents, (i) => (i.status?.fencing?.hostFencingRef?.name ? [`${i.metadata?.namespace ?? ""}/${i.status.fencing.hostFencingRef.name}`] : []));
+
+  for (const c of inf.clouds.items()) {
+    clouds.enqueue(objectKey(c));
+    monitor.enqueue(objectKey(c));
+  }
+  for (const p of inf.policies.items()) policies.enqueue(objectKey(p));
+  for (const hf of inf.hostFencings.items()) fencings.enqueue(objectKey(hf));
+  const recoveries = instanceRecoveryController(ctx, d.leader, make);
+  return Promise.all([clouds.run(leading), policies.run(leading), monitor.run(leading), incidents.run(leading), fencings.run(leading), recoveries.run(leading)]).then(() => undefined);
+}
+
+interface ByNamespace {
+  hosts: (ns: string) => ComputeHost[];
+  policies: (ns: string) => InstanceHAPolicy[];
+  incidents: (ns: string) => Incident[];
+}
+
+/**
+ * The incident controller: the recovery workflow of each Incident, then its host's return to
+ * service (it looks again when the host changes), and webhook deliveries written back to
+ * the Incident (it is queued on each delivery report).
+ */
+function incidentController(d: ControllerDeps, make: (name: string, reconciler: Reconciler) => Controller, byNs: ByNamespace, leading: AbortSignal): Controller {
+  const { ctx } = d;
+  const { informers: inf, clients, clock, log, registry } = ctx;
   const notifier = new EventIncidentNotifier(ctx.events, new WebhookIncidentSink({ registry: d.notifiers, getPolicy: (ns, name) => inf.policies.get(`${ns}/${name}`), secrets: clients.secrets, clock, log }));
   const incidents = make("incident", new IncidentReconciler({
     incidents: clients.incidents,
@@ -105,14 +164,15 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
     clock,
     leader: () => ({ identity: d.leader.identity, leaseEpoch: d.leader.leaseEpoch() }),
     observe: incidentMetrics(registry),
+    listIncidents: byNs.incidents,
+    patchHostStatus: (ns, name, patch) => clients.hosts.mergePatch(ns, name, { status: patch }, "status"),
+    ...(d.deliveries ? { deliveries: d.deliveries } : {}),
   }));
   incidents.watch(inf.incidents);
-
-  for (const c of inf.clouds.items()) {
-    clouds.enqueue(objectKey(c));
-    monitor.enqueue(objectKey(c));
-  }
-  for (const p of inf.policies.items()) policies.enqueue(objectKey(p));
+  // A finished incident follows its host back into service: look again when the host changes.
+  incidents.watch(inf.hosts, (h) => incidentKeysAwaitingHost(inf.incidents.items(), h));
+  const stopDeliveries = d.deliveries?.onReport((key) => incidents.enqueue(key));
+  leading.addEventListener("abort", () => stopDeliveries?.(), { once: true });
   for (const i of inf.incidents.items()) incidents.enqueue(objectKey(i));
-  return Promise.all([clouds.run(leading), policies.run(leading), monitor.run(leading), incidents.run(leading)]).then(() => undefined);
+  return incidents;
 }

@@ -31,6 +31,10 @@ export class WebhookIncidentSink implements IncidentWebhookSink {
     void this.send(incident, "detected");
   }
 
+  suppressed(incident: Incident): void {
+    void this.send(incident, "suppressed");
+  }
+
   finished(incident: Incident): void {
     const phase = incident.status?.phase;
     if (phase === "Recovered") void this.send(incident, "recovered");

@@ -2,6 +2,7 @@ import type { Clock } from "../util/clock.js";
 import { EventQueue } from "./event-queue.js";
 import { badRequest, conflict, invalidStateConflict, NovaError, notFound } from "./nova-error.js";
 import type {
+  ActionActor,
   Aggregate,
   ComputeHost,
   Flavor,
@@ -124,6 +125,8 @@ export class NovaModel {
   private readonly clock: Clock;
   private readonly rng: SeededRandom;
   private readonly failureRng: SeededRandom;
+  /** Request ids of actions Nova starts by itself (its own stream: the id stream stays as it was). */
+  private readonly requestRng: SeededRandom;
   private readonly queue = new EventQueue();
   private readonly servicesByUuid = new Map<string, NovaService>();
   private readonly hostsByHypervisorUuid = new Map<string, ComputeHost>();
@@ -153,6 +156,7 @@ export class NovaModel {
     const seed = opts.seed ?? "vmkeeper";
     this.rng = new SeededRandom(`${String(seed)}/ids`);
     this.failureRng = new SeededRandom(`${String(seed)}/failures`);
+    this.requestRng = new SeededRandom(`${String(seed)}/requests`);
     this.atMs = this.clock.monotonicMs();
     this.wallOffsetMs = this.clock.now().getTime() - this.atMs;
     this.defaultProjectId = opts.defaultProjectId ?? "admin";
@@ -484,6 +488,11 @@ export class NovaModel {
     return s;
   }
 
+  /** Nova acting on its own (periodic tasks, lifecycle events): `get_admin_context()`, a fresh request id. */
+  private novaItself(): ActionActor {
+    return { userId: null, projectId: null, requestId: `req-${this.requestRng.uuid()}` };
+  }
+
   private schedulePowerSync(s: Server): void {
     const gen = s.taskGeneration;
     this.schedule(this.knobs.powerSyncIntervalMs, () => {
@@ -491,11 +500,13 @@ export class NovaModel {
       const h = s.host ? this.hosts.get(s.host) : undefined;
       if (!h || !serviceRunning(h.service)) return;
       const off = s.powerState === PowerState.SHUTDOWN || s.powerState === PowerState.CRASHED;
+      // Nova's _sync_instance_power_state calls the compute API's stop with an admin context
+      // that has no user or project: the stop action is recorded with user_id/project_id null.
       if (s.vmState === "active" && off) {
-        this.recordAction(s, "stop", SYSTEM_CONTEXT, "compute_stop_instance", "Success");
+        this.recordAction(s, "stop", this.novaItself(), "compute_stop_instance", "Success");
         this.setState(s, "stopped", null, PowerState.SHUTDOWN);
       } else if (s.vmState === "stopped" && s.powerState === PowerState.RUNNING) {
-        this.recordAction(s, "stop", SYSTEM_CONTEXT, "compute_stop_instance", "Success");
+        this.recordAction(s, "stop", this.novaItself(), "compute_stop_instance", "Success");
         s.powerState = PowerState.SHUTDOWN;
       }
     });
@@ -625,10 +636,21 @@ export class NovaModel {
       this.setState(s, vm, null, vm === "stopped" ? PowerState.SHUTDOWN : vm === "error" ? PowerState.NOSTATE : PowerState.RUNNING);
       s.launchedAt = this.now();
       this.attach(s, h);
-      this.recordAction(s, "create", { ...SYSTEM_CONTEXT, userId: s.userId, projectId: s.projectId }, "compute_build_and_run_instance", "Success", h.name);
+      this.recordSeedHistory(s, vm, h.name);
       out.push(s);
     }
     return out;
+  }
+
+  /**
+   * The instance actions a real Nova would hold for a server set up in this state: its
+   * create, plus (for a stopped one) a stop by its owner, or (in error) a failed build. A
+   * SHUTOFF server never lacks a stop in Nova: its power-state sync records one too.
+   */
+  private recordSeedHistory(s: Server, vm: VmState, host: string): void {
+    const owner = { userId: s.userId, projectId: s.projectId };
+    this.recordAction(s, "create", { ...owner, requestId: `req-${this.requestRng.uuid()}` }, "compute_build_and_run_instance", vm === "error" ? "Error" : "Success", host);
+    if (vm === "stopped") this.recordAction(s, "stop", { ...owner, requestId: `req-${this.requestRng.uuid()}` }, "compute_stop_instance", "Success", host);
   }
 
   requireFlavor(id: string): Flavor {
@@ -1056,7 +1078,7 @@ export class NovaModel {
 
   // ---------------------------------------------------------------- actions and migrations
 
-  private recordAction(s: Server, action: string, ctx: RequestContext, event: string | null, result: "Success" | "Error" | null, host: string | null = s.host): void {
+  private recordAction(s: Server, action: string, ctx: ActionActor, event: string | null, result: "Success" | "Error" | null, host: string | null = s.host): void {
     const now = this.now();
     const a: InstanceAction = {
       action,

@@ -147,8 +147,9 @@ export interface InstanceAction {
   action: string;
   instanceUuid: string;
   requestId: string;
-  userId: string;
-  projectId: string;
+  /** null for Nova's own actions (an admin context without a user, e.g. the power-state sync's stop). */
+  userId: string | null;
+  projectId: string | null;
   startTime: Date;
   updatedAt: Date;
   message: string | null;
@@ -176,6 +177,13 @@ export interface Aggregate {
   metadata: Record<string, string>;
   createdAt: Date;
   updatedAt: Date | null;
+}
+
+/** Who an instance action is recorded for: a caller, or Nova itself (user and project null). */
+export interface ActionActor {
+  userId: string | null;
+  projectId: string | null;
+  requestId: string;
 }
 
 /** Who is calling, as established by a token. */

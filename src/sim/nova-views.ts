@@ -244,7 +244,7 @@ export function instanceActionView(a: InstanceAction, v: Microversion, withEvent
       const ev: Json = { event: e.event, start_time: novaTime(e.startTime), finish_time: novaTime(e.finishTime), result: e.result };
       if (isAdmin) ev.traceback = e.traceback;
       if (atLeast(v, 62)) {
-        ev.hostId = e.host ? hostIdOf(e.host, a.projectId) : "";
+        ev.hostId = e.host ? hostIdOf(e.host, a.projectId ?? "") : "";
         if (isAdmin) ev.host = e.host ?? "";
       }
       if (atLeast(v, 84) && isAdmin) ev.details = e.result === "Error" ? e.traceback : null;

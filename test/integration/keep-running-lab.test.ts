@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
-import { parseCloudsYaml } from "../../src/openstack/clouds-config.js";
-import { KeystoneSession } from "../../src/openstack/keystone-session.js";
-import { NodeHttpTransport } from "../../src/openstack/node-http-transport.js";
-import { NovaClient } from "../../src/openstack/nova-client.js";
-import { SystemClock } from "../../src/util/clock.js";
-import { silentLogger } from "../../src/util/logger.js";
+import type { NovaClient } from "../../src/openstack/nova-client.js";
 import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
 import { freePort } from "../support/free-port.js";
 import { writeHeartbeatKeyFile } from "../support/heartbeat-key-file.js";
+import { LAB_CLOUD, labClients, repairLabCompute } from "../support/lab-clients.js";
 import { novaLab, type NovaLab } from "../support/nova-lab.js";
-import { NovaFixtures } from "../support/nova-fixtures.js";
+import type { NovaFixtures } from "../support/nova-fixtures.js";
 import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
 import { startSimulatedAgents, type SimulatedAgents } from "../support/simulated-agents.js";
 import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
 
-const CLOUD = "vmkeeper-lab";
 const HOSTS = ["compute-1", "compute-2", "compute-3"];
 
 describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)", function () {
@@ -36,10 +31,7 @@ describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)
   before(async () => {
     lab = await novaLab();
     env = await sharedTestEnv();
-    const clock = new SystemClock();
-    const session = new KeystoneSession({ cloud: parseCloudsYaml(lab.cloudsYaml, { cloudName: CLOUD, env: {} }), transport: new NodeHttpTransport({ keepAlive: false }), clock, logger: silentLogger() });
-    nova = new NovaClient({ session, clock, logger: silentLogger() });
-    fixtures = new NovaFixtures(session, nova, { flavorName: "m1.tiny", imageName: "cirros-fake" });
+    ({ nova, fixtures } = labClients(lab));
     ns = await env.createNamespace("lab-keep");
     hook = createServer((req, res) => {
       let body = "";
@@ -58,7 +50,7 @@ describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)
     const booted = await fixtures.bootActive([{ name: "ha-e2e-1", host: "compute-1" }, { name: "ha-e2e-2", host: "compute-1" }, { name: "plain-e2e", host: "compute-1" }]);
     servers.push(...booted.map((s) => s.id));
     const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: CLOUD, recheckIntervalSeconds: 10 })}---
+      input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: lab-ha}
@@ -78,32 +70,14 @@ spec:
     // Stop vmkeeper before repairing the lab, so nothing fences the host again.
     await op?.proc.stop();
     await agents?.stop();
-    await restoreCompute1();
-    await restartCompute2();
+    await repairLabCompute(lab, nova, 1);
+    // Nova still calls a just-killed compute "up" for its service_down_time: go by what we did.
+    if (compute2Killed) await repairLabCompute(lab, nova, 2, true);
     if (servers.length) await fixtures.deleteServers(servers).catch(() => undefined);
     hook?.close();
   });
 
   let compute2Killed = false;
-  async function restartCompute2(): Promise<void> {
-    // Nova still calls a just-killed compute "up" for its service_down_time: go by what we did.
-    if (compute2Killed) await lab.compute("start", 2, true);
-  }
-
-  async function restoreCompute1(): Promise<void> {
-    const svc = (await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0];
-    if (!svc || (!svc.forcedDown && svc.status === "enabled" && svc.state === "up")) return;
-    const since = Date.now();
-    await lab.compute("start", 1, false);
-    await eventually(async () => {
-      const s = (await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0];
-      assert.ok(s?.updatedAt && Date.parse(`${s.updatedAt}Z`) >= since - 1000, "compute-1 reported after its start");
-    }, 120_000, 1000);
-    // Nova refuses to lift forced_down while the returning host's evacuations are not completed.
-    await eventually(async () => assert.equal((await nova.forceDownService(svc.id, false)).forcedDown, false), 120_000, 2000);
-    await nova.enableService(svc.id);
-    await eventually(async () => assert.equal((await nova.listServices({ binary: "nova-compute", host: "compute-1" }))[0]?.state, "up"), 60_000, 1000);
-  }
 
   it("a dead compute host is forced down and its protected servers are rebuilt elsewhere, with Nova's own evacuation records", async () => {
     await eventually(async () => {

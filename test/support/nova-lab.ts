@@ -6,8 +6,8 @@ import { REPO_ROOT } from "./test-assets.js";
 export interface NovaLab {
   cloudsYamlPath: string;
   cloudsYaml: string;
-  /** `hack/nova-lab.sh compute stop|kill|start N`. */
-  compute(action: "stop" | "kill" | "start", n: number, wait?: boolean): Promise<void>;
+  /** `hack/nova-lab.sh compute stop|kill|freeze|start N`. */
+  compute(action: "stop" | "kill" | "freeze" | "start", n: number, wait?: boolean): Promise<void>;
 }
 
 let lab: Promise<NovaLab> | undefined;

@@ -8,6 +8,8 @@ import { silentLogger } from "../../src/util/logger.js";
 export interface SimulatedAgents {
   /** The host's agent stops and its peers report it unreachable from then on. */
   kill(host: string): void;
+  /** The host's agent starts again (a new boot) and its peers hear it again. */
+  revive(host: string): void;
   stop(): Promise<void>;
 }
 
@@ -22,7 +24,7 @@ export function startSimulatedAgents(o: { cloudName: string; hosts: string[]; po
   const dead = new Set<string>();
   const transport = new UdpTransport();
   const stops = new Map<string, AbortController>();
-  for (const host of o.hosts) {
+  const start = (host: string): void => {
     const sender = new HeartbeatSender({
       cloud: o.cloudName,
       host,
@@ -40,11 +42,16 @@ export function startSimulatedAgents(o: { cloudName: string; hosts: string[]; po
     const stop = new AbortController();
     void sender.run(stop.signal);
     stops.set(host, stop);
-  }
+  };
+  for (const host of o.hosts) start(host);
   return {
     kill: (host) => {
       dead.add(host);
       stops.get(host)?.abort();
+    },
+    revive: (host) => {
+      if (!dead.delete(host)) return;
+      start(host);
     },
     stop: async () => {
       for (const s of stops.values()) s.abort();

@@ -23,6 +23,8 @@ export interface SimulatedCloud {
   nova: NovaClient;
   /** The host dies: its agent stops, its peers stop hearing it, Nova stops hearing its compute. */
   killHost(host: string): void;
+  /** The host is powered on again: nova-compute starts (cleaning up evacuated copies) and its agent heartbeats. */
+  restoreHost(host: string): void;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,10 @@ export async function startSimulatedCloud(o: { cloudName: string; hosts: number;
     killHost: (host) => {
       agents.kill(host);
       sim.nova.killHost(host);
+    },
+    restoreHost: (host) => {
+      sim.nova.restoreHost(host);
+      agents.revive(host);
     },
     stop: async () => {
       await agents.stop();

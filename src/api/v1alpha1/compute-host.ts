@@ -83,6 +83,8 @@ export interface ComputeHostStatus {
   epoch?: number;
   /** The open Incident of this host, if any. */
   currentIncidentRef?: ComputeHostCurrentIncidentRef;
+  /** How the host returns to service in Nova after its last recovery (a copy of that Incident's status.hostReturn, written by the incident controller). */
+  hostReturn?: ComputeHostHostReturn;
 }
 
 /** The nova-compute service as Nova reports it. */
@@ -233,3 +235,25 @@ export interface ComputeHostCurrentIncidentRef {
   /** Validation: max length 253. */
   name: string;
 }
+
+/** How the host returns to service in Nova after its last recovery (a copy of that Incident's status.hostReturn, written by the incident controller). */
+export interface ComputeHostHostReturn {
+  incidentRef: ComputeHostHostReturnIncidentRef;
+  mode: ComputeHostHostReturnMode;
+  state: ComputeHostHostReturnState;
+  /** Validation: max length 1024. */
+  message?: string;
+}
+
+export interface ComputeHostHostReturnIncidentRef {
+  /** Validation: max length 253. */
+  name: string;
+}
+
+/** Allowed values of ComputeHostHostReturnMode. */
+export const ComputeHostHostReturnModeValues = ["Manual", "Automatic"] as const;
+export type ComputeHostHostReturnMode = (typeof ComputeHostHostReturnModeValues)[number];
+
+/** Allowed values of ComputeHostHostReturnState. */
+export const ComputeHostHostReturnStateValues = ["WaitingForPerson", "WaitingForHost", "WaitingForServiceUp", "Reenabled", "LeftDisabled", "Superseded", "HostGone"] as const;
+export type ComputeHostHostReturnState = (typeof ComputeHostHostReturnStateValues)[number];

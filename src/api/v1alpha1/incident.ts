@@ -67,7 +67,7 @@ export interface IncidentStatus {
   /** Derived from the conditions, for display only. */
   phase?: IncidentPhase;
   /**
-   * Confirmed, Fenced, Evacuated, Recovered, Suppressed, Notified, Failed.
+   * Confirmed, Fenced, Evacuated, Recovered, Suppressed, Notified, Failed, HostReenabled (after the recovery: whether the host is back in service in Nova, see hostReturn).
    * Validation: max items 16.
    */
   conditions?: Condition[];
@@ -91,6 +91,13 @@ export interface IncidentStatus {
    */
   instances?: IncidentInstance[];
   notification?: IncidentNotification;
+  /**
+   * Reserved hosts chosen for ReservedHost recovery, in the order they were chosen. The choice is recorded before the host is enabled in Nova.
+   * Validation: max items 64.
+   */
+  reservedHosts?: IncidentReservedHost[];
+  /** How the failed host returns to service in Nova once the recovery is over (Recovered or Failed). The phase stays Recovered or Failed; this sub-status and the HostReenabled condition follow the host. Manual (default) leaves the forced-down and disabled service to a person; Automatic lifts the force-down once nova-compute reports again and the agent's heartbeats are back, then enables the service once Nova reports it up, and only when the disabled reason is vmkeeper's. */
+  hostReturn?: IncidentHostReturn;
   /**
    * Duplicate detections of the same epoch that were ignored.
    * Validation: range 0..inf, format int64.
@@ -123,7 +130,7 @@ export interface IncidentIntent {
 }
 
 /** Allowed values of IncidentIntentAction. */
-export const IncidentIntentActionValues = ["FenceLevel", "ForceDown", "DisableService", "LockInstance", "Evacuate", "StartInstance", "RebootInstance", "UnlockInstance", "Notify", "Unfence", "EnableService"] as const;
+export const IncidentIntentActionValues = ["FenceLevel", "ForceDown", "DisableService", "LockInstance", "Evacuate", "StartInstance", "RebootInstance", "UnlockInstance", "Notify", "Unfence", "EnableService", "EnableReservedHost", "LiftForceDown"] as const;
 export type IncidentIntentAction = (typeof IncidentIntentActionValues)[number];
 
 /** The gate that suppressed recovery, when Suppressed. */
@@ -175,6 +182,8 @@ export interface IncidentFencing {
   serviceDisabled?: boolean;
   /** Fenced without power fencing because the policy set unsafeSkipPowerFencing. */
   unsafeSkipped?: boolean;
+  /** Powering the host back on after the Incident ended (HostFencing unfence: Automatic). */
+  unfence?: IncidentFencingUnfence;
   /** Validation: max items 64. */
   devices?: IncidentFencingDevice[];
 }
@@ -182,6 +191,21 @@ export interface IncidentFencing {
 export interface IncidentFencingHostFencingRef {
   /** Validation: max length 253. */
   name: string;
+}
+
+/** Powering the host back on after the Incident ended (HostFencing unfence: Automatic). */
+export interface IncidentFencingUnfence {
+  /**
+   * Power read back On through the level that fenced the host.
+   * Validation: format date-time.
+   */
+  poweredOnAt?: string;
+  /** Validation: range 0..inf, format int32. */
+  attempts?: number;
+  /** Validation: format date-time. */
+  lastAttemptAt?: string;
+  /** Validation: max length 1024. */
+  lastError?: string;
 }
 
 export interface IncidentFencingDevice {
@@ -226,6 +250,8 @@ export interface IncidentInstance {
   /** Validation: max length 63. */
   tier?: string;
   state: IncidentInstanceState;
+  /** Recovery method of the evacuation in flight or next to send (the policy's recovery.methods, in order): Evacuate lets the scheduler choose; ReservedHost targets a reserved host. */
+  method?: IncidentInstanceMethod;
   /** Validation: range 0..inf, format int32. */
   attempts?: number;
   /** Validation: max length 255. */
@@ -244,13 +270,78 @@ export interface IncidentInstance {
 export const IncidentInstanceStateValues = ["Pending", "Locked", "Evacuating", "Verifying", "Recovered", "Failed", "Skipped", "Notified"] as const;
 export type IncidentInstanceState = (typeof IncidentInstanceStateValues)[number];
 
+/** Recovery method of the evacuation in flight or next to send (the policy's recovery.methods, in order): Evacuate lets the scheduler choose; ReservedHost targets a reserved host. */
+export const IncidentInstanceMethodValues = ["Evacuate", "ReservedHost"] as const;
+export type IncidentInstanceMethod = (typeof IncidentInstanceMethodValues)[number];
+
 export interface IncidentNotification {
-  /** Validation: format date-time. */
+  /**
+   * When the owners were first told that recovery starts (the detected event).
+   * Validation: format date-time.
+   */
   sentAt?: string;
-  /** Validation: format date-time. */
+  /**
+   * When the owners were told that a safety gate holds the recovery back (the suppressed event).
+   * Validation: format date-time.
+   */
+  suppressedSentAt?: string;
+  /**
+   * Latest successful webhook delivery of any event of this incident.
+   * Validation: format date-time.
+   */
   deliveredAt?: string;
   /** Validation: range 0..inf, format int32. */
   attempts?: number;
   /** Validation: max length 1024. */
   lastError?: string;
 }
+
+export interface IncidentReservedHost {
+  /**
+   * ComputeHost name.
+   * Validation: max length 253.
+   */
+  name: string;
+  /**
+   * The nova-compute service host, as Nova knows it.
+   * Validation: max length 255.
+   */
+  serviceHost?: string;
+  /**
+   * When vmkeeper enabled its nova-compute service (absent when it was enabled already).
+   * Validation: format date-time.
+   */
+  enabledAt?: string;
+  /** An evacuation to this host found no room (Nova's NoValidHost); it is not chosen again by this incident. */
+  full?: boolean;
+}
+
+/** How the failed host returns to service in Nova once the recovery is over (Recovered or Failed). The phase stays Recovered or Failed; this sub-status and the HostReenabled condition follow the host. Manual (default) leaves the forced-down and disabled service to a person; Automatic lifts the force-down once nova-compute reports again and the agent's heartbeats are back, then enables the service once Nova reports it up, and only when the disabled reason is vmkeeper's. */
+export interface IncidentHostReturn {
+  /** The policies' recovery.hostReenable when the incident finished (Automatic only if every KeepRunning policy involved says so). */
+  mode: IncidentHostReturnMode;
+  /** WaitingForPerson (Manual), WaitingForHost, WaitingForServiceUp, then Reenabled; LeftDisabled when someone disabled the service for another reason; Superseded when a newer incident of the host took over; HostGone when the service no longer exists. */
+  state: IncidentHostReturnState;
+  /** Validation: max length 1024. */
+  message?: string;
+  /**
+   * Nova's updated_at of the service when the incident finished: nova-compute reports again once Nova's updated_at is later.
+   * Validation: format date-time.
+   */
+  serviceUpdatedAt?: string;
+  /** Validation: format date-time. */
+  forceDownLiftedAt?: string;
+  /**
+   * When vmkeeper enabled the service.
+   * Validation: format date-time.
+   */
+  reenabledAt?: string;
+}
+
+/** The policies' recovery.hostReenable when the incident finished (Automatic only if every KeepRunning policy involved says so). */
+export const IncidentHostReturnModeValues = ["Manual", "Automatic"] as const;
+export type IncidentHostReturnMode = (typeof IncidentHostReturnModeValues)[number];
+
+/** WaitingForPerson (Manual), WaitingForHost, WaitingForServiceUp, then Reenabled; LeftDisabled when someone disabled the service for another reason; Superseded when a newer incident of the host took over; HostGone when the service no longer exists. */
+export const IncidentHostReturnStateValues = ["WaitingForPerson", "WaitingForHost", "WaitingForServiceUp", "Reenabled", "LeftDisabled", "Superseded", "HostGone"] as const;
+export type IncidentHostReturnState = (typeof IncidentHostReturnStateValues)[number];

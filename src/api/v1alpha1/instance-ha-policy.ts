@@ -44,7 +44,7 @@ export interface InstanceHAPolicySpec {
   restartBudget?: InstanceHAPolicyRestartBudget;
   /** Host failure detection. */
   hostMonitoring?: InstanceHAPolicyHostMonitoring;
-  /** VM (QEMU process / domain) failure handling, from libvirt events and Nova state. */
+  /** VM-level recovery: a protected instance found SHUTOFF or in ERROR that nobody asked to stop is restarted in place (start, then hard reboot), within restartBudget. Who stopped it is read from Nova's instance actions: a stop, shelve, suspend, pause or delete by a user is left alone; a stop recorded without a user is Nova's power-state sync noticing that the guest powered off by itself. The host agent's libvirt events (crash or in-guest shutdown) refine this where the agent runs. See docs/instance-recovery.md. */
   vmMonitoring?: InstanceHAPolicyVmMonitoring;
   /** Guest OS heartbeat over virtio-serial (needs the vmkeeper guest agent). */
   guestMonitoring?: InstanceHAPolicyGuestMonitoring;
@@ -214,7 +214,7 @@ export interface InstanceHAPolicySelectorExcludeMetadataEntry {
 /** How instances of a failed host are recovered. */
 export interface InstanceHAPolicyRecovery {
   /**
-   * Recovery methods tried in order: Evacuate lets the Nova scheduler choose a target (never forced); ReservedHost enables and targets a reserved host.
+   * Recovery methods tried in order: Evacuate lets the Nova scheduler choose a target (never forced); ReservedHost enables a reserved host (up, not forced down) and asks Nova to evacuate to it, still through the scheduler's checks. The next method is used when the current one has no usable reserved host, or when an instance's evacuation ended in ERROR for lack of room (NoValidHost); each method is tried at most once per instance and incident.
    * Validation: min items 1, max items 2.
    * @defaultValue ["Evacuate"]
    */
@@ -241,7 +241,7 @@ export interface InstanceHAPolicyRecovery {
    */
   maxConcurrentEvacuations?: number;
   /**
-   * Evacuations in flight at once towards one target host.
+   * Evacuations in flight at once towards one target host. A reserved host's count is exact; with the scheduler the target is known only once Nova picked it, so a new evacuation starts only if the busiest known target plus the evacuations whose target is not known yet stay below the cap.
    * Validation: range 1..32.
    * @defaultValue 2
    */
@@ -258,7 +258,7 @@ export interface InstanceHAPolicyRecovery {
    */
   lockInstances?: boolean;
   /**
-   * Whether a recovered host is re-enabled in Nova automatically once healthy, or only by a person.
+   * Whether the failed host is returned to service in Nova automatically once the incident is over and the host is healthy again (force-down lifted when nova-compute reports and the agent's heartbeats are back, then the service enabled once Nova says it is up, only if vmkeeper disabled it), or only by a person (Manual). Automatic applies when every KeepRunning policy with instances on the host says so.
    * @defaultValue "Manual"
    */
   hostReenable?: InstanceHAPolicyRecoveryHostReenable;
@@ -277,7 +277,7 @@ export type InstanceHAPolicyRecoveryMethod = (typeof InstanceHAPolicyRecoveryMet
 export const InstanceHAPolicyRecoveryLocalDiskValues = ["Refuse", "RebuildFromImage"] as const;
 export type InstanceHAPolicyRecoveryLocalDisk = (typeof InstanceHAPolicyRecoveryLocalDiskValues)[number];
 
-/** Whether a recovered host is re-enabled in Nova automatically once healthy, or only by a person. */
+/** Whether the failed host is returned to service in Nova automatically once the incident is over and the host is healthy again (force-down lifted when nova-compute reports and the agent's heartbeats are back, then the service enabled once Nova says it is up, only if vmkeeper disabled it), or only by a person (Manual). Automatic applies when every KeepRunning policy with instances on the host says so. */
 export const InstanceHAPolicyRecoveryHostReenableValues = ["Manual", "Automatic"] as const;
 export type InstanceHAPolicyRecoveryHostReenable = (typeof InstanceHAPolicyRecoveryHostReenableValues)[number];
 
@@ -393,49 +393,67 @@ export type InstanceHAPolicyHostMonitoringCorroboration = (typeof InstanceHAPoli
 export const InstanceHAPolicyHostMonitoringServiceDownActionValues = ["Alert", "None"] as const;
 export type InstanceHAPolicyHostMonitoringServiceDownAction = (typeof InstanceHAPolicyHostMonitoringServiceDownActionValues)[number];
 
-/** VM (QEMU process / domain) failure handling, from libvirt events and Nova state. */
+/** VM-level recovery: a protected instance found SHUTOFF or in ERROR that nobody asked to stop is restarted in place (start, then hard reboot), within restartBudget. Who stopped it is read from Nova's instance actions: a stop, shelve, suspend, pause or delete by a user is left alone; a stop recorded without a user is Nova's power-state sync noticing that the guest powered off by itself. The host agent's libvirt events (crash or in-guest shutdown) refine this where the agent runs. See docs/instance-recovery.md. */
 export interface InstanceHAPolicyVmMonitoring {
-  /** @defaultValue true */
+  /**
+   * Restart protected instances in place. KeepRunning policies restart; NotifyOnly policies only report (Events); Disabled or paused policies do nothing.
+   * @defaultValue true
+   */
   enabled?: boolean;
   /**
-   * What a crashed domain leads to. Restart starts it in place, then hard-reboots, then escalates to evacuation if allowed.
+   * What a domain crash reported by the host agent (libvirt) leads to: Restart starts it in place, then hard-reboots; Notify reports it; None does nothing. Without the agent a crash looks like any stop without a user request (unrequestedStopAction).
    * @defaultValue "Restart"
    */
   crashAction?: InstanceHAPolicyVmMonitoringCrashAction;
   /**
-   * What an instance found stopped or in error without a user request (per Nova instance actions) leads to.
+   * What an instance found SHUTOFF without a user request leads to (Nova recorded the stop without a user, or no stop at all). Nova alone cannot tell an in-guest shutdown from a crash: until the host agent reports which it was, both get this action. Restart starts it (then hard-reboots); Notify reports it; None does nothing.
    * @defaultValue "Restart"
    */
   unrequestedStopAction?: InstanceHAPolicyVmMonitoringUnrequestedStopAction;
   /**
-   * A shutdown from inside the guest: Honour keeps it stopped, Restart starts it again.
+   * A shutdown from inside the guest, as reported by the host agent (libvirt): Honour keeps it stopped and reports it, Restart starts it again. Without the agent, see unrequestedStopAction.
    * @defaultValue "Honour"
    */
   guestShutdownAction?: InstanceHAPolicyVmMonitoringGuestShutdownAction;
   /**
-   * Evacuate an instance that cannot be restarted in place.
+   * What an instance found in ERROR leads to, unless the error comes from a failed operation (resize, migration, rebuild, build, evacuation), which is reported and left to a person: Restart hard-reboots it (Nova accepts a hard reboot of an ERROR instance; vmkeeper never resets an instance's state); Notify reports it; None does nothing.
+   * @defaultValue "Restart"
+   */
+  errorAction?: InstanceHAPolicyVmMonitoringErrorAction;
+  /**
+   * Evacuate an instance that cannot be restarted in place (not implemented yet; such an instance is reported).
    * @defaultValue false
    */
   escalateToEvacuate?: boolean;
   /**
-   * An instance that failed again within this time after a restart counts as a failed restart.
+   * An instance that stops by itself again within this time after vmkeeper started it counts as a failed start; the next attempt is a hard reboot.
    * Validation: range 0..3600.
    * @defaultValue 120
    */
   minUptimeSeconds?: number;
+  /**
+   * Least time between two automatic restarts of one instance, so that a start that did not hold is not followed by a hard reboot at once.
+   * Validation: range 0..3600.
+   * @defaultValue 60
+   */
+  minRestartIntervalSeconds?: number;
 }
 
-/** What a crashed domain leads to. Restart starts it in place, then hard-reboots, then escalates to evacuation if allowed. */
+/** What a domain crash reported by the host agent (libvirt) leads to: Restart starts it in place, then hard-reboots; Notify reports it; None does nothing. Without the agent a crash looks like any stop without a user request (unrequestedStopAction). */
 export const InstanceHAPolicyVmMonitoringCrashActionValues = ["Restart", "Notify", "None"] as const;
 export type InstanceHAPolicyVmMonitoringCrashAction = (typeof InstanceHAPolicyVmMonitoringCrashActionValues)[number];
 
-/** What an instance found stopped or in error without a user request (per Nova instance actions) leads to. */
+/** What an instance found SHUTOFF without a user request leads to (Nova recorded the stop without a user, or no stop at all). Nova alone cannot tell an in-guest shutdown from a crash: until the host agent reports which it was, both get this action. Restart starts it (then hard-reboots); Notify reports it; None does nothing. */
 export const InstanceHAPolicyVmMonitoringUnrequestedStopActionValues = ["Restart", "Notify", "None"] as const;
 export type InstanceHAPolicyVmMonitoringUnrequestedStopAction = (typeof InstanceHAPolicyVmMonitoringUnrequestedStopActionValues)[number];
 
-/** A shutdown from inside the guest: Honour keeps it stopped, Restart starts it again. */
+/** A shutdown from inside the guest, as reported by the host agent (libvirt): Honour keeps it stopped and reports it, Restart starts it again. Without the agent, see unrequestedStopAction. */
 export const InstanceHAPolicyVmMonitoringGuestShutdownActionValues = ["Honour", "Restart"] as const;
 export type InstanceHAPolicyVmMonitoringGuestShutdownAction = (typeof InstanceHAPolicyVmMonitoringGuestShutdownActionValues)[number];
+
+/** What an instance found in ERROR leads to, unless the error comes from a failed operation (resize, migration, rebuild, build, evacuation), which is reported and left to a person: Restart hard-reboots it (Nova accepts a hard reboot of an ERROR instance; vmkeeper never resets an instance's state); Notify reports it; None does nothing. */
+export const InstanceHAPolicyVmMonitoringErrorActionValues = ["Restart", "Notify", "None"] as const;
+export type InstanceHAPolicyVmMonitoringErrorAction = (typeof InstanceHAPolicyVmMonitoringErrorActionValues)[number];
 
 /** Guest OS heartbeat over virtio-serial (needs the vmkeeper guest agent). */
 export interface InstanceHAPolicyGuestMonitoring {

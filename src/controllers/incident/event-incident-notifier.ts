@@ -5,6 +5,7 @@ import type { IncidentNotifier } from "./incident-notifier.js";
 /** Optional second channel (the owner's webhook), fed after the Event is recorded. */
 export interface IncidentWebhookSink {
   detected(incident: Incident): void;
+  suppressed(incident: Incident): void;
   finished(incident: Incident): void;
 }
 
@@ -22,6 +23,12 @@ export class EventIncidentNotifier implements IncidentNotifier {
     const host = incident.spec.serviceHost ?? incident.spec.hostRef.name;
     this.webhooks?.detected(incident);
     await this.events.record(incident, "Warning", "HostFailed", "Detect", `compute host ${host} failed (epoch ${incident.spec.epoch}): ${incident.spec.reason ?? "no heartbeat and a second channel agrees"}`);
+  }
+
+  /** The host monitor already recorded the Warning Event `Suppressed`; only the owners' webhook is left. */
+  async incidentSuppressed(incident: Incident): Promise<void> {
+    this.webhooks?.suppressed(incident);
+    return Promise.resolve();
   }
 
   async incidentFinished(incident: Incident): Promise<void> {

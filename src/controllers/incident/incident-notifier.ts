@@ -4,5 +4,7 @@ import type { Incident } from "../../api/v1alpha1/index.js";
 export interface IncidentNotifier {
   /** Must return quickly: delivery happens in the background. */
   incidentDetected(incident: Incident): Promise<void>;
+  /** A safety gate holds the recovery back (the Event is recorded by the host monitor). */
+  incidentSuppressed(incident: Incident): Promise<void>;
   incidentFinished(incident: Incident): Promise<void>;
 }

@@ -1,19 +1,24 @@
-import type { ComputeHost, Incident, IncidentStatus } from "../../api/v1alpha1/index.js";
+import type { ComputeHost, Incident, IncidentIntentAction, IncidentStatus } from "../../api/v1alpha1/index.js";
 import type { ReconcileContext, ReconcileRequest, ReconcileResult, Reconciler } from "../../kube/controller.js";
 import { jsonEqual } from "../../kube/deep-equal.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
 import type { ResourceClient } from "../../kube/resource-client.js";
 import type { NovaClient } from "../../openstack/nova-client.js";
-import { NovaConflictError, NovaError, NovaNotFoundError, NovaServiceStillUpError } from "../../openstack/nova-errors.js";
+import { NovaConflictError, NovaError, NovaServiceStillUpError } from "../../openstack/nova-errors.js";
+import { withDeliveries } from "../../notify/notification-status.js";
+import { hostReturnPending } from "../../recovery/workflow/plan-host-return.js";
 import { planIncidentStep } from "../../recovery/workflow/plan-incident-step.js";
-import type { InstanceNovaState, ProtectedInstance, WorkflowAction, WorkflowInput, WorkflowSettings } from "../../recovery/workflow/workflow-model.js";
+import type { InstanceNovaState, ProtectedInstance, ReservedHostState, WorkflowAction, WorkflowInput, WorkflowSettings } from "../../recovery/workflow/workflow-model.js";
 import type { Clock } from "../../util/clock.js";
 import type { FencingProvider } from "./fencing-provider.js";
+import { HostReturnFollower } from "./host-return-follower.js";
 import type { IncidentNotifier } from "./incident-notifier.js";
+import type { NotificationDeliveries } from "./notification-deliveries.js";
 import type { ProtectionSource } from "./protection-source.js";
+import { readEvacuationTargets, readHost, readInstances, readReservedHosts } from "./read-incident-world.js";
 
 export interface IncidentReconcilerDeps {
-  incidents: ResourceClient<Incident>;
+  incidents: Pick<ResourceClient<Incident>, "get" | "updateStatus">;
   /** ComputeHost from the informer cache. */
   getHost: (namespace: string, name: string) => ComputeHost | undefined;
   novaFor: (namespace: string, cloud: string) => NovaClient | undefined;
@@ -25,9 +30,16 @@ export interface IncidentReconcilerDeps {
   leader: () => { identity: string; leaseEpoch: number };
   /** Records a finished incident and its durations (metrics). */
   observe?: (incident: Incident) => void;
+  /** Incidents from the informer cache (a newer incident of a host takes over its return to service). */
+  listIncidents: (namespace: string) => Incident[];
+  /** Status merge-patch of a ComputeHost (its status.hostReturn). */
+  patchHostStatus: (namespace: string, name: string, patch: Record<string, unknown>) => Promise<unknown>;
+  /** Webhook delivery reports to fold into status.notification. */
+  deliveries?: NotificationDeliveries;
 }
 
-const TERMINAL = new Set(["Recovered", "Failed", "Suppressed", "Notified"]);
+/** Phases after which the recovery is over (the host's return to service may still be followed). */
+const FINISHED = new Set(["Recovered", "Failed", "Notified"]);
 const MAX_STEPS_PER_PASS = 200;
 const FENCE_RETRY_MS = 30_000;
 
@@ -44,38 +56,27 @@ interface Protection {
   settings: WorkflowSettings;
 }
 
-async function readHost(nova: NovaClient, serviceHost: string): Promise<WorkflowInput["host"]> {
-  const [service] = await nova.listServices({ binary: "nova-compute", host: serviceHost });
-  return { serviceHost, ...(service ? { serviceId: service.id } : {}), forcedDown: service?.forcedDown ?? false, disabled: service?.status === "disabled", ...(service?.disabledReason ? { disabledReason: service.disabledReason } : {}) };
-}
-
-async function readInstances(nova: NovaClient, ids: string[]): Promise<Map<string, InstanceNovaState>> {
-  const states = new Map<string, InstanceNovaState>();
-  await Promise.all(
-    ids.map(async (id) => {
-      try {
-        const s = await nova.getServer(id);
-        states.set(id, { id, host: s.host ?? null, status: s.status, taskState: s.taskState, locked: s.locked ?? false, lockedReason: s.lockedReason ?? null });
-      } catch (err: unknown) {
-        if (!(err instanceof NovaNotFoundError)) throw err;
-      }
-    }),
-  );
-  return states;
-}
+const IN_FLIGHT = new Set(["Evacuating", "Verifying"]);
 
 export class IncidentReconciler implements Reconciler {
   private readonly protection = new Map<string, Protection>();
+  private readonly hostReturn: HostReturnFollower;
 
-  constructor(private readonly d: IncidentReconcilerDeps) {}
+  constructor(private readonly d: IncidentReconcilerDeps) {
+    this.hostReturn = new HostReturnFollower({ ...d, write: (incident, status) => this.write(incident, status) });
+  }
 
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const ns = req.namespace ?? "";
     let incident = await this.d.incidents.get(req.namespace, req.name);
-    if (!incident || TERMINAL.has(incident.status?.phase ?? "")) return;
+    if (!incident) return this.d.deliveries?.drop(`${ns}/${req.name}`);
+    incident = await this.writeDeliveries(incident, `${ns}/${req.name}`);
+    const phase = incident.status?.phase ?? "";
+    if (FINISHED.has(phase)) return this.followHostReturn(incident, ns, ctx);
+    if (phase === "Suppressed" && (incident.status?.timestamps?.finishedAt || incident.status?.notification?.suppressedSentAt)) return this.forget(incident);
     // The host monitor sets Confirmed or Suppressed right after creating a HostFailure incident;
     // acting before that could start a recovery a safety gate is about to hold back.
-    if (!incident.status?.phase && incident.spec.trigger !== "Manual") return;
-    const ns = req.namespace ?? "";
+    if (!phase && incident.spec.trigger !== "Manual") return;
     const nova = this.d.novaFor(ns, incident.spec.cloudRef.name);
     if (!nova) {
       ctx.log.info({ cloud: incident.spec.cloudRef.name }, "cloud not connected yet; incident waits");
@@ -93,13 +94,8 @@ export class IncidentReconciler implements Reconciler {
       for (const line of step.log) ctx.log.info({ incident: req.name, phase: step.status.phase }, line);
       if (!step.action) {
         incident = await this.write(incident, step.status);
-        if (TERMINAL.has(step.status.phase ?? "")) {
-          this.forget(incident);
-          await this.d.notifier.incidentFinished(incident);
-          this.d.observe?.(incident);
-          await this.d.events.record(incident, step.status.phase === "Recovered" || step.status.phase === "Notified" ? "Normal" : "Warning", step.status.phase ?? "Finished", "Recover", step.log.at(-1) ?? "");
-          return;
-        }
+        if (FINISHED.has(step.status.phase ?? "")) return this.finished(incident, nova, ctx, step.log.find((l) => l.startsWith("incident ")) ?? "");
+        if (step.status.phase === "Suppressed") return;
         return { requeueAfterMs: step.requeueAfterMs ?? 2000 };
       }
       // Intent first: the compare-and-swap write that every side effect hangs on.
@@ -119,6 +115,32 @@ export class IncidentReconciler implements Reconciler {
     return { requeueAfterMs: 1000 };
   }
 
+  private async finished(incident: Incident, nova: NovaClient, ctx: ReconcileContext, summary: string): Promise<ReconcileResult | void> {
+    const phase = incident.status?.phase ?? "Finished";
+    this.forget(incident);
+    await this.d.notifier.incidentFinished(incident);
+    this.d.observe?.(incident);
+    await this.d.events.record(incident, phase === "Recovered" || phase === "Notified" ? "Normal" : "Warning", phase, "Recover", summary);
+    return hostReturnPending(incident.status) ? this.hostReturn.follow(incident, nova, ctx) : undefined;
+  }
+
+  /** A finished incident whose host is still on its way back into service (see planHostReturn). */
+  private async followHostReturn(incident: Incident, ns: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    if (!hostReturnPending(incident.status)) return;
+    const nova = this.d.novaFor(ns, incident.spec.cloudRef.name);
+    if (!nova) return { requeueAfterMs: 5000 };
+    return this.hostReturn.follow(incident, nova, ctx);
+  }
+
+  /** Folds webhook delivery reports into status.notification with this reconciler's own CAS write. */
+  private async writeDeliveries(incident: Incident, key: string): Promise<Incident> {
+    const pending = this.d.deliveries?.take(key);
+    if (!pending) return incident;
+    const written = await this.write(incident, { ...incident.status, notification: withDeliveries(incident.status?.notification, pending.notification) });
+    this.d.deliveries?.ack(key, pending.version);
+    return written;
+  }
+
   /**
    * Which instances the incident protects, and the settings in force, resolved once per
    * incident (three Nova list calls) and kept for the process's later passes: the protected
@@ -136,26 +158,46 @@ export class IncidentReconciler implements Reconciler {
     return protection;
   }
 
+  /**
+   * The host's service, the tracked instances, where their in-flight evacuations go (one
+   * migration list, only while some are in flight) and the reserved hosts (one service
+   * list, only while an unfinished instance may use one).
+   */
   private async readWorld(incident: Incident, ns: string, serviceHost: string, nova: NovaClient): Promise<WorkflowInput> {
     const protection = await this.protectionOf(incident, ns, serviceHost, nova);
     const tracked = incident.status?.instances?.map((i) => i.id) ?? protection.instances.map((p) => p.id);
-    const [host, states] = await Promise.all([readHost(nova, serviceHost), readInstances(nova, tracked)]);
-    return this.input(incident, host, states, protection);
+    const inFlight = incident.status?.instances?.some((i) => IN_FLIGHT.has(i.state)) ?? false;
+    const [host, targets, reserved] = await Promise.all([
+      readHost(nova, serviceHost),
+      inFlight ? readEvacuationTargets(nova, serviceHost, { since: migrationsSince(incident.spec.detectedAt) }) : Promise.resolve(new Map<string, string>()),
+      this.readReserved(incident, ns, nova, protection),
+    ]);
+    return this.input(incident, host, await readInstances(nova, tracked, targets), protection, reserved);
+  }
+
+  /** Reserved hosts named by the policies of instances not recovered yet that may use one. */
+  private readReserved(incident: Incident, ns: string, nova: NovaClient, protection: Protection): Promise<ReservedHostState[]> {
+    const open = new Set((incident.status?.instances ?? []).filter((i) => i.state === "Pending" || i.state === "Locked" || IN_FLIGHT.has(i.state)).map((i) => i.id));
+    const names = protection.instances.filter((p) => p.methods.includes("ReservedHost") && (!incident.status?.instances || open.has(p.id))).flatMap((p) => p.reservedHosts);
+    return readReservedHosts(nova, names, (name) => this.d.getHost(ns, name));
   }
 
   /** After a side effect, re-reads only what it changed. */
   private async refresh(prev: WorkflowInput, action: WorkflowAction, incident: Incident, nova: NovaClient, protection: Protection): Promise<WorkflowInput> {
     let host = prev.host;
+    let reserved = prev.reservedHosts;
     const states = new Map(prev.nova);
     if (action.kind === "ForceDown" || action.kind === "DisableService") host = await readHost(nova, prev.host.serviceHost);
+    if (action.kind === "EnableReservedHost") reserved = await this.readReserved(incident, incident.metadata?.namespace ?? "", nova, protection);
     if ("id" in action) {
+      const targets = action.kind === "Evacuate" ? await readEvacuationTargets(nova, prev.host.serviceHost, { instanceUuid: action.id }) : new Map<string, string>();
       states.delete(action.id);
-      for (const [id, st] of await readInstances(nova, [action.id])) states.set(id, st);
+      for (const [id, st] of await readInstances(nova, [action.id], targets)) states.set(id, st);
     }
-    return this.input(incident, host, states, protection);
+    return this.input(incident, host, states, protection, reserved);
   }
 
-  private input(incident: Incident, host: WorkflowInput["host"], states: Map<string, InstanceNovaState>, protection: Protection): WorkflowInput {
+  private input(incident: Incident, host: WorkflowInput["host"], states: Map<string, InstanceNovaState>, protection: Protection, reservedHosts: ReservedHostState[]): WorkflowInput {
     const now = this.d.clock.now();
     return {
       nowIso: now.toISOString(),
@@ -166,6 +208,7 @@ export class IncidentReconciler implements Reconciler {
       protectedInstances: protection.instances,
       nova: states,
       settings: protection.settings,
+      reservedHosts,
     };
   }
 
@@ -175,6 +218,11 @@ export class IncidentReconciler implements Reconciler {
     const now = (): string => this.d.clock.now().toISOString();
     switch (action.kind) {
       case "Notify":
+        if (action.event === "suppressed") {
+          await this.d.notifier.incidentSuppressed(incident);
+          status.notification = { ...status.notification, suppressedSentAt: now() };
+          return status;
+        }
         await this.d.notifier.incidentDetected(incident);
         status.notification = { ...status.notification, sentAt: now() };
         status.timestamps = { ...status.timestamps, confirmedAt: status.timestamps?.confirmedAt ?? now() };
@@ -182,9 +230,17 @@ export class IncidentReconciler implements Reconciler {
       case "Fence": {
         const outcome = await this.d.fencing.fence({ namespace: incident.metadata?.namespace ?? "", hostName: incident.spec.hostRef.name, serviceHost: input.host.serviceHost, epoch: incident.spec.epoch, signal: ctx.signal });
         status.fencing = { ...status.fencing, attempts: (status.fencing?.attempts ?? 0) + 1 };
+        if (outcome.kind !== "NotConfigured") {
+          status.fencing.hostFencingRef = outcome.hostFencing ? { name: outcome.hostFencing } : undefined;
+          status.fencing.devices = outcome.devices.slice(-64);
+          if (outcome.level) status.fencing.level = outcome.level;
+        }
         if (outcome.kind === "PowerOff") {
           status.fencing.powerReadBackOff = true;
-          status.fencing.level = outcome.level;
+          await this.d.events.record(incident, "Normal", "PowerOff", "Fence", `${input.host.serviceHost} fenced by HostFencing ${outcome.hostFencing} level ${outcome.level}: power read back Off`);
+        } else if (outcome.kind === "NotConfigured" && input.settings.unsafeSkipPowerFencing) {
+          status.fencing.unsafeSkipped = true;
+          await this.d.events.record(incident, "Warning", "UnsafeFencingSkipped", "Fence", `${outcome.message}; the policy sets recovery.unsafeSkipPowerFencing, so only Nova force-down stands between the old host and a second copy of its instances`);
         } else {
           status.phase = "FencingFailed";
           await this.d.events.record(incident, "Warning", "FencingFailed", "Fence", `${outcome.message}; nothing will be evacuated until the host is fenced`);
@@ -209,27 +265,35 @@ export class IncidentReconciler implements Reconciler {
       case "UnlockInstance":
         await nova.unlockServer(action.id);
         return status;
+      case "EnableReservedHost":
+        await nova.enableService(action.serviceId);
+        for (const r of status.reservedHosts ?? []) if (r.name === action.host) r.enabledAt ??= now();
+        await this.d.events.record(incident, "Normal", "ReservedHostEnabled", "Evacuate", `reserved host ${action.host} (${action.serviceHost}) enabled in Nova to take the instances of ${input.host.serviceHost}`);
+        return status;
       case "Evacuate":
-        return this.evacuate(action.id, status, incident, nova, ctx, resumedSince);
+        return this.evacuate(action, status, incident, nova, ctx, resumedSince);
     }
   }
 
-  private async evacuate(id: string, status: IncidentStatus, incident: Incident, nova: NovaClient, ctx: ReconcileContext, resumedSince?: string): Promise<IncidentStatus> {
+  /** Sends one evacuation: to the scheduler, or to a reserved host (`host`, never forced: Nova's scheduler still checks it). */
+  private async evacuate(action: Extract<WorkflowAction, { kind: "Evacuate" }>, status: IncidentStatus, incident: Incident, nova: NovaClient, ctx: ReconcileContext, resumedSince?: string): Promise<IncidentStatus> {
+    const { id } = action;
     const nowIso = this.d.clock.now().toISOString();
     const inst = status.instances?.find((i) => i.id === id);
     if (!inst) return status;
+    const sent = { state: "Evacuating" as const, method: action.method, ...(action.targetHost ? { targetHost: action.targetHost } : {}) };
     // A previous process recorded this intent and died: did Nova accept it?
     if (resumedSince && (await nova.findInstanceActions(id, "evacuate", new Date(resumedSince))).length > 0) {
       ctx.log.info({ instance: id }, "evacuation accepted before the restart; not sending it again");
-      Object.assign(inst, { state: "Evacuating", attempts: (inst.attempts ?? 0) + 1, startedAt: resumedSince });
+      Object.assign(inst, { ...sent, attempts: (inst.attempts ?? 0) + 1, startedAt: resumedSince });
       status.timestamps = { ...status.timestamps, firstEvacuationAt: status.timestamps?.firstEvacuationAt ?? resumedSince };
       return status;
     }
     try {
-      await nova.evacuateServer(id);
-      Object.assign(inst, { state: "Evacuating", attempts: (inst.attempts ?? 0) + 1, startedAt: nowIso, message: "evacuation accepted by Nova" });
+      await nova.evacuateServer(id, action.targetHost ? { host: action.targetHost } : {});
+      Object.assign(inst, { ...sent, attempts: (inst.attempts ?? 0) + 1, startedAt: nowIso, message: `evacuation accepted by Nova${action.targetHost ? ` (to reserved host ${action.targetHost})` : ""}` });
       status.timestamps = { ...status.timestamps, firstEvacuationAt: status.timestamps?.firstEvacuationAt ?? nowIso };
-      await this.d.events.record(incident, "Normal", "Evacuating", "Evacuate", `evacuating ${inst.name ?? id} from ${incident.spec.serviceHost ?? incident.spec.hostRef.name}`);
+      await this.d.events.record(incident, "Normal", "Evacuating", "Evacuate", `evacuating ${inst.name ?? id} from ${incident.spec.serviceHost ?? incident.spec.hostRef.name}${action.targetHost ? ` to reserved host ${action.targetHost}` : ""}`);
     } catch (err: unknown) {
       const attempts = (inst.attempts ?? 0) + 1;
       const message = err instanceof NovaError ? err.novaMessage || err.message : err instanceof Error ? err.message : String(err);
@@ -260,7 +324,17 @@ export class IncidentReconciler implements Reconciler {
   }
 }
 
-function intentAction(a: WorkflowAction): "FenceLevel" | "ForceDown" | "DisableService" | "LockInstance" | "Evacuate" | "UnlockInstance" | "Notify" {
+/**
+ * Bounds the migration list to this failure, with a margin: `changes-since` is compared with
+ * Nova's clock, `detectedAt` comes from the controller's. A migration missed through skew
+ * would only make a target unknown (more waiting), never allow more than the cap.
+ */
+function migrationsSince(detectedAt: string): string | undefined {
+  const t = Date.parse(detectedAt);
+  return Number.isFinite(t) ? new Date(t - 15 * 60_000).toISOString() : undefined;
+}
+
+function intentAction(a: WorkflowAction): IncidentIntentAction {
   switch (a.kind) {
     case "Fence":
       return "FenceLevel";
@@ -270,7 +344,9 @@ function intentAction(a: WorkflowAction): "FenceLevel" | "ForceDown" | "DisableS
 }
 
 function targetOf(a: WorkflowAction): string | undefined {
-  return "id" in a ? a.id : undefined;
+  if ("id" in a) return a.id;
+  if (a.kind === "EnableReservedHost") return a.host;
+  return a.kind === "Notify" && a.event === "suppressed" ? "suppressed" : undefined;
 }
 
 function setInstance(status: IncidentStatus, id: string, patch: Partial<NonNullable<IncidentStatus["instances"]>[number]>): void {

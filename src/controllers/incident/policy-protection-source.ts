@@ -4,6 +4,7 @@ import type { ProtectedInstance, WorkflowSettings } from "../../recovery/workflo
 import type { Clock } from "../../util/clock.js";
 import { toInstanceInventory } from "../instance-ha-policy/instance-inventory.js";
 import { resolveProtection } from "../instance-ha-policy/resolve-protection.js";
+import { hostReenableMode } from "./host-reenable-mode.js";
 import type { ProtectionSource } from "./protection-source.js";
 
 export interface PolicyProtectionDeps {
@@ -14,13 +15,15 @@ export interface PolicyProtectionDeps {
   clock: Clock;
 }
 
-const DEFAULTS = { maxConcurrentEvacuations: 4, evacuationTimeoutSeconds: 600, lockInstances: true, readinessTimeoutSeconds: 120, maxRecoveries: 3, windowSeconds: 3600 };
+const DEFAULTS = { maxConcurrentEvacuations: 4, maxConcurrentEvacuationsPerTargetHost: 2, evacuationTimeoutSeconds: 600, lockInstances: true, readinessTimeoutSeconds: 120, maxRecoveries: 3, windowSeconds: 3600 };
 
 /**
  * Which servers of a failed host are protected, resolved with the same rules as the
  * InstanceHAPolicy controller (selectors, exclusions, overlap, tiers), and the recovery
  * settings that apply: the most cautious value where several policies are involved (lowest
- * concurrency; power fencing skipped only if every KeepRunning policy involved allows it).
+ * concurrency, overall and per target host; power fencing skipped, and the host re-enabled
+ * automatically, only if every KeepRunning policy involved allows it). Recovery methods and
+ * reserved hosts stay per instance: each follows its own policy's.
  */
 export class PolicyProtectionSource implements ProtectionSource {
   constructor(private readonly d: PolicyProtectionDeps) {}
@@ -59,6 +62,8 @@ export class PolicyProtectionSource implements ProtectionSource {
           localDiskRefused: e.localDiskRefused,
           recentRecoveries: recoveries(e.instance.id, (budget.windowSeconds ?? DEFAULTS.windowSeconds) * 1000),
           maxRecoveries: budget.maxRecoveries ?? DEFAULTS.maxRecoveries,
+          methods: policy.spec.recovery?.methods?.length ? [...policy.spec.recovery.methods] : ["Evacuate"],
+          reservedHosts: [...(policy.spec.recovery?.reservedHosts ?? [])],
         });
       }
     }
@@ -70,6 +75,8 @@ export class PolicyProtectionSource implements ProtectionSource {
       unsafeSkipPowerFencing: keepRunning.length > 0 && keepRunning.every((p) => p.spec.recovery?.unsafeSkipPowerFencing === true),
       conflictRetryMs: 5_000,
       maxEvacuationAttempts: 5,
+      maxConcurrentEvacuationsPerTargetHost: Math.min(...keepRunning.map((p) => p.spec.recovery?.maxConcurrentEvacuationsPerTargetHost ?? DEFAULTS.maxConcurrentEvacuationsPerTargetHost), 32),
+      hostReenable: hostReenableMode(keepRunning),
     };
     return {
       instances: out,

@@ -8,6 +8,7 @@ import { classifyConnectionError } from "../openstack-cloud/classify-connection-
 import { evaluatePolicy, type PolicyWorld } from "./evaluate-policy.js";
 import type { Resources } from "./failover-capacity.js";
 import { readInstanceInventory, type InstanceInventory, type InstanceInventoryNova } from "./instance-inventory.js";
+import type { PolicyMetrics } from "./policy-metrics.js";
 import {
   CONDITION_DEGRADED,
   CONDITION_FAILOVER_CAPACITY,
@@ -55,6 +56,8 @@ export interface InstanceHAPolicyReconcilerDeps {
   inventoryTtlMs?: number;
   /** Nova allocation ratios, when known (default 1: free capacity never overstated). */
   allocationRatios?: Partial<Resources>;
+  /** The protected-instances gauge, set from every status written (and cleared for a policy that is gone). */
+  metrics?: PolicyMetrics;
 }
 
 const EVENT_CONDITIONS = [CONDITION_READY, CONDITION_OVERLAPPING, CONDITION_FAILOVER_CAPACITY, CONDITION_UNSAFE, CONDITION_DEGRADED, CONDITION_PAUSED];
@@ -83,7 +86,7 @@ export class InstanceHAPolicyReconciler implements Reconciler {
   async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const ns = req.namespace ?? "";
     const policy = await this.d.policies.get(req.namespace, req.name);
-    if (!policy || policy.metadata?.deletionTimestamp) return;
+    if (!policy || policy.metadata?.deletionTimestamp) return this.d.metrics?.(ns, req.name, undefined);
     const cloudName = policy.spec.cloudRef.name;
     const retry = { requeueAfterMs: this.d.cloudRetryMs ?? 15_000 };
     const cloud = await this.d.getCloud(ns, cloudName);
@@ -144,6 +147,7 @@ export class InstanceHAPolicyReconciler implements Reconciler {
   }
 
   private async writeStatus(policy: InstanceHAPolicy, status: InstanceHAPolicyStatus, ctx: ReconcileContext): Promise<void> {
+    this.d.metrics?.(policy.metadata?.namespace ?? "", policy.metadata?.name ?? "", status);
     if (jsonEqual(status, policy.status)) return;
     const updated = await this.d.policies.updateStatus({ ...policy, status });
     for (const type of EVENT_CONDITIONS) {

@@ -1,4 +1,7 @@
 import type { IncidentInstance, IncidentPhase, IncidentStatus } from "../../api/v1alpha1/index.js";
+import { currentMethod, evacuationTarget, isNoValidHost, nextMethod, recordReservedHost } from "./evacuation-target.js";
+import { initialHostReturn } from "./plan-host-return.js";
+import { observedTarget, targetHostLoad, type TargetHostLoad } from "./target-host-load.js";
 import type { InstanceNovaState, ProtectedInstance, WorkflowInput, WorkflowStep } from "./workflow-model.js";
 
 const TERMINAL: IncidentPhase[] = ["Recovered", "Failed", "Suppressed", "Notified"];
@@ -20,13 +23,11 @@ export const VMKEEPER_LOCK_PREFIX = "vmkeeper:";
 export function planIncidentStep(input: WorkflowInput): WorkflowStep {
   const status: IncidentStatus = structuredClone(input.status);
   const log: string[] = [];
+  if (status.phase === "Suppressed") return planSuppressed(status, input, log);
   if (status.phase && TERMINAL.includes(status.phase)) return { status, log };
-  if (!status.instances) {
-    status.instances = initialInstances(input.protectedInstances, input.nowIso);
-    log.push(`protecting ${status.instances.length} instance(s) on ${input.host.serviceHost}`);
-  }
+  status.instances ??= protect(input, log);
   if (!status.notification?.sentAt) {
-    return { status, action: { kind: "Notify" }, log: [...log, "notify the owners"] };
+    return { status, action: { kind: "Notify", event: "detected" }, log: [...log, "notify the owners"] };
   }
   const keepRunning = status.instances.filter((i) => i.state !== "Notified");
   if (!keepRunning.some((i) => !DONE_STATES.has(i.state))) {
@@ -40,6 +41,23 @@ export function planIncidentStep(input: WorkflowInput): WorkflowStep {
   if (status.instances.every((i) => DONE_STATES.has(i.state))) return finish(status, input, log);
   summarise(status);
   return { status, requeueAfterMs: 1000, log };
+}
+
+/**
+ * A Suppressed incident (a safety gate holds the recovery back): the owners of the
+ * instances concerned are told once; nothing else happens until the host monitor releases
+ * it (phase Confirmed, and the usual `detected` notification follows) or withdraws it.
+ */
+function planSuppressed(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep {
+  if (status.timestamps?.finishedAt || status.notification?.suppressedSentAt) return { status, log };
+  status.instances ??= protect(input, log);
+  return { status, action: { kind: "Notify", event: "suppressed" }, log: [...log, `tell the owners that ${status.gate?.name ?? "a safety gate"} holds the recovery back`] };
+}
+
+function protect(input: WorkflowInput, log: string[]): IncidentInstance[] {
+  const instances = initialInstances(input.protectedInstances, input.nowIso);
+  log.push(`protecting ${instances.length} instance(s) on ${input.host.serviceHost}`);
+  return instances;
 }
 
 function initialInstances(list: ProtectedInstance[], nowIso: string): IncidentInstance[] {
@@ -58,17 +76,15 @@ function initialInstances(list: ProtectedInstance[], nowIso: string): IncidentIn
 function planFencing(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
   const fencing = (status.fencing ??= {});
   status.timestamps ??= {};
+  // A HostFencing that selects the host is always used, even when the policy allows the
+  // unsafe skip: the executor applies unsafeSkipPowerFencing only when no HostFencing exists.
   if (!fencing.powerReadBackOff && !fencing.unsafeSkipped) {
-    if (input.settings.unsafeSkipPowerFencing) {
-      fencing.unsafeSkipped = true;
-      log.push("UNSAFE: power fencing skipped (recovery.unsafeSkipPowerFencing); relying on Nova force-down alone");
-    } else {
-      if (status.phase === "FencingFailed") return { status, action: { kind: "Fence" }, log: [...log, "retry fencing"] };
-      status.phase = "Fencing";
-      status.timestamps.fencingStartedAt ??= input.nowIso;
-      return { status, action: { kind: "Fence" }, log: [...log, "fence the host"] };
-    }
+    if (status.phase === "FencingFailed") return { status, action: { kind: "Fence" }, log: [...log, "retry fencing"] };
+    status.phase = "Fencing";
+    status.timestamps.fencingStartedAt ??= input.nowIso;
+    return { status, action: { kind: "Fence" }, log: [...log, input.settings.unsafeSkipPowerFencing ? "fence the host (without a HostFencing the policy's unsafeSkipPowerFencing applies)" : "fence the host"] };
   }
+  if (fencing.unsafeSkipped && status.phase === "Fencing" && !input.host.forcedDown) log.push("UNSAFE: power fencing skipped (recovery.unsafeSkipPowerFencing, no HostFencing selects the host); relying on Nova force-down alone");
   if (!input.host.forcedDown) {
     status.phase = "Fencing";
     status.timestamps.fencingStartedAt ??= input.nowIso;
@@ -88,6 +104,7 @@ function planFencing(status: IncidentStatus, input: WorkflowInput, log: string[]
 }
 
 function verifyInFlight(status: IncidentStatus, input: WorkflowInput, log: string[]): void {
+  const policyOf = new Map(input.protectedInstances.map((p) => [p.id, p]));
   for (const inst of status.instances ?? []) {
     if (!IN_FLIGHT.has(inst.state)) continue;
     const nova = input.nova.get(inst.id);
@@ -102,15 +119,38 @@ function verifyInFlight(status: IncidentStatus, input: WorkflowInput, log: strin
       finishInstance(inst, "Recovered", `${nova.status} on ${nova.host ?? "?"}`, input.nowIso);
       log.push(`${inst.name ?? inst.id}: recovered on ${nova.host ?? "?"}`);
     } else if (nova.taskState === null && nova.status === "ERROR") {
-      finishInstance(inst, "Failed", `evacuation failed: ${nova.fault ?? "instance is in ERROR"}`, input.nowIso);
-      log.push(`${inst.name ?? inst.id}: evacuation failed`);
+      evacuationFailed(inst, nova, policyOf.get(inst.id), status, input, log);
     } else if (inst.startedAt && input.nowMs - Date.parse(inst.startedAt) > input.settings.evacuationTimeoutMs) {
       finishInstance(inst, "Failed", `evacuation did not finish within ${Math.round(input.settings.evacuationTimeoutMs / 1000)} s (status ${nova.status}, task ${nova.taskState ?? "none"})`, input.nowIso);
       log.push(`${inst.name ?? inst.id}: evacuation timed out`);
     } else {
       inst.state = "Verifying";
+      inst.targetHost ??= observedTarget(nova, input.host.serviceHost);
     }
   }
+}
+
+/**
+ * An evacuation ended in ERROR. When Nova's scheduler found no room (NoValidHost: nothing
+ * was rebuilt anywhere, the instance is still on the failed host) and the policy has a next
+ * method, the instance goes back to Pending with that method (F8: reserved-host fallback);
+ * a reserved host found full is not chosen again. Otherwise it is Failed with Nova's reason.
+ */
+function evacuationFailed(inst: IncidentInstance, nova: InstanceNovaState, p: ProtectedInstance | undefined, status: IncidentStatus, input: WorkflowInput, log: string[]): void {
+  const method = currentMethod(inst, p);
+  const noRoom = isNoValidHost(nova.fault);
+  if (noRoom && method === "ReservedHost") for (const r of status.reservedHosts ?? []) if (r.serviceHost === inst.targetHost) r.full = true;
+  const next = noRoom ? nextMethod(p?.methods ?? [], method) : undefined;
+  if (!next) {
+    finishInstance(inst, "Failed", `evacuation failed: ${nova.fault ?? "instance is in ERROR"}`, input.nowIso);
+    log.push(`${inst.name ?? inst.id}: evacuation failed`);
+    return;
+  }
+  Object.assign(inst, { state: "Pending", method: next, message: `${method === "ReservedHost" ? `reserved host ${inst.targetHost ?? "?"}` : "the scheduler"} found no room (${nova.fault ?? "NoValidHost"}); next: ${next}` });
+  // Sent again at once (retryDue waits only after a refusal), with a fresh start time.
+  delete inst.targetHost;
+  delete inst.startedAt;
+  log.push(`${inst.name ?? inst.id}: no room ${method === "ReservedHost" ? "on the reserved host" : "for the scheduler"}; falling back to ${next}`);
 }
 
 function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
@@ -121,23 +161,57 @@ function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: strin
   const pending = instances.filter((i) => i.state === "Pending" || i.state === "Locked");
   if (pending.length === 0) return unlockNext(status, input, log);
   const active = activeTierPriority(instances, tierOf, input.nowMs);
-  const candidate = pending.find((i) => (tierOf.get(i.id)?.tierPriority ?? 0) === active && retryDue(i, input));
-  if (!candidate) return undefined;
+  const load = targetHostLoad(instances, input.nova, input.host.serviceHost);
+  for (const candidate of pending) {
+    if ((tierOf.get(candidate.id)?.tierPriority ?? 0) !== active || !retryDue(candidate, input)) continue;
+    const step = planCandidate(candidate, tierOf.get(candidate.id), status, input, load, log);
+    if (step) return step;
+  }
+  return undefined;
+}
+
+/**
+ * The step for one pending instance, or undefined when it must wait (its message says why;
+ * the other candidates may still go: a reserved host at its cap does not hold the scheduler).
+ */
+function planCandidate(candidate: IncidentInstance, p: ProtectedInstance | undefined, status: IncidentStatus, input: WorkflowInput, load: TargetHostLoad, log: string[]): WorkflowStep | undefined {
+  const name = candidate.name ?? candidate.id;
   const nova = input.nova.get(candidate.id);
   if (!nova) {
     finishInstance(candidate, "Failed", "the instance no longer exists in Nova", input.nowIso);
-    return { status, log: [...log, `${candidate.name ?? candidate.id}: gone before evacuation`], requeueAfterMs: 0 };
+    return { status, log: [...log, `${name}: gone before evacuation`], requeueAfterMs: 0 };
   }
   if (nova.host !== input.host.serviceHost && nova.taskState === null && (nova.status === "ACTIVE" || nova.status === "SHUTOFF")) {
     finishInstance(candidate, "Recovered", `already ${nova.status} on ${nova.host ?? "?"}`, input.nowIso);
-    return { status, log: [...log, `${candidate.name ?? candidate.id}: already away from the failed host`], requeueAfterMs: 0 };
+    return { status, log: [...log, `${name}: already away from the failed host`], requeueAfterMs: 0 };
+  }
+  const target = evacuationTarget(candidate, p, status, input, load);
+  switch (target.kind) {
+    case "wait":
+      if (candidate.message !== target.message) log.push(`${name}: ${target.message}`);
+      candidate.message = target.message;
+      return undefined;
+    case "fail":
+      finishInstance(candidate, "Failed", target.message, input.nowIso);
+      return { status, log: [...log, `${name}: ${target.message}`], requeueAfterMs: 0 };
+    case "enable":
+      recordReservedHost(status, target.host);
+      return { status, action: { kind: "EnableReservedHost", host: target.host.name, serviceHost: target.host.serviceHost, serviceId: target.host.serviceId }, log: [...log, `enable reserved host ${target.host.name} for ${name}`] };
+    case "evacuate":
+      break;
   }
   if (input.settings.lockInstances && !nova.locked && candidate.state === "Pending") {
-    return { status, action: { kind: "LockInstance", id: candidate.id, reason: `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})` }, log: [...log, `lock ${candidate.name ?? candidate.id}`] };
+    return { status, action: { kind: "LockInstance", id: candidate.id, reason: `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})` }, log: [...log, `lock ${name}`] };
   }
   status.phase = "Evacuating";
   status.timestamps ??= {};
-  return { status, action: { kind: "Evacuate", id: candidate.id }, log: [...log, `evacuate ${candidate.name ?? candidate.id} (tier ${candidate.tier ?? "default"})`] };
+  if (target.reserved) recordReservedHost(status, target.reserved);
+  const to = target.reserved ? ` to reserved host ${target.reserved.name}` : "";
+  return {
+    status,
+    action: { kind: "Evacuate", id: candidate.id, method: target.method, ...(target.reserved ? { targetHost: target.reserved.serviceHost } : {}) },
+    log: [...log, ...(target.note ? [`${name}: ${target.note}`] : []), `evacuate ${name} (tier ${candidate.tier ?? "default"})${to}`],
+  };
 }
 
 /**
@@ -194,6 +268,8 @@ function finish(status: IncidentStatus, input: WorkflowInput, log: string[]): Wo
   status.timestamps.finishedAt ??= input.nowIso;
   status.intent = undefined;
   log.push(`incident ${status.phase}: ${s.recovered ?? 0} recovered, ${s.failed ?? 0} failed, ${instances.filter((i) => i.state === "Skipped").length} skipped, ${instances.filter((i) => i.state === "Notified").length} notified`);
+  initialHostReturn(status, input.settings.hostReenable, input.host, input.nowIso);
+  if (status.hostReturn?.message) log.push(`host return ${status.hostReturn.state}: ${status.hostReturn.message}`);
   return { status, log };
 }
 

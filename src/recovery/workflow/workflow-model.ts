@@ -1,6 +1,12 @@
-import type { IncidentInstance, IncidentStatus } from "../../api/v1alpha1/index.js";
+import type { IncidentFencingDevice, IncidentInstance, IncidentStatus } from "../../api/v1alpha1/index.js";
 
 export type PolicyMode = "KeepRunning" | "NotifyOnly";
+
+/** How an instance is evacuated: Evacuate lets the Nova scheduler choose; ReservedHost targets a reserved host. */
+export type RecoveryMethod = "Evacuate" | "ReservedHost";
+
+/** Whether the failed host is returned to service in Nova by vmkeeper after the incident, or by a person. */
+export type HostReenableMode = "Manual" | "Automatic";
 
 /** A protected instance on the failed host, with what its policy says about recovering it. */
 export interface ProtectedInstance {
@@ -18,6 +24,10 @@ export interface ProtectedInstance {
   /** Recoveries of this instance in the restart-budget window, and the budget. */
   recentRecoveries: number;
   maxRecoveries: number;
+  /** The policy's recovery.methods, in order (never empty). */
+  methods: RecoveryMethod[];
+  /** ComputeHost names the policy keeps as reserved hosts (recovery.reservedHosts). */
+  reservedHosts: string[];
 }
 
 /** The Nova state of one instance as read in this pass. */
@@ -30,6 +40,12 @@ export interface InstanceNovaState {
   lockedReason: string | null;
   /** Nova's fault message for ERROR instances, when known. */
   fault?: string;
+  /**
+   * Destination of the newest evacuation migration away from the failed host (Nova's
+   * dest_compute), once the scheduler has chosen it; the instance's host may still be the
+   * failed host while the rebuild runs.
+   */
+  evacuationTarget?: string;
 }
 
 export interface WorkflowSettings {
@@ -41,6 +57,10 @@ export interface WorkflowSettings {
   /** A verification of a just-sent evacuation waits at least this long before a retry is considered. */
   conflictRetryMs: number;
   maxEvacuationAttempts: number;
+  /** Evacuations in flight at once towards one target host (lowest of the policies involved). */
+  maxConcurrentEvacuationsPerTargetHost: number;
+  /** See hostReenableMode: Automatic only if every KeepRunning policy involved says so. */
+  hostReenable: HostReenableMode;
 }
 
 export interface WorkflowHost {
@@ -49,12 +69,36 @@ export interface WorkflowHost {
   forcedDown: boolean;
   disabled: boolean;
   disabledReason?: string;
+  /** Nova reports the service up (heartbeats within service_down_time and not forced down). */
+  up?: boolean;
+  /** Nova's updated_at of the service (RFC 3339): its last report or API change. */
+  updatedAt?: string;
 }
 
-/** What fencing reported (the HostFencing issue brings real devices; until then: none or unsafe skip). */
+/** A reserved host named by a policy, with its nova-compute service as read in this pass. */
+export interface ReservedHostState {
+  /** ComputeHost name. */
+  name: string;
+  /** Undefined when no ComputeHost of that name exists. */
+  serviceHost?: string;
+  /** Undefined when Nova has no nova-compute service on the host. */
+  serviceId?: string;
+  up: boolean;
+  forcedDown: boolean;
+  disabled: boolean;
+  disabledReason?: string;
+  /** The ComputeHost's spec.maintenance.enabled. */
+  maintenance: boolean;
+}
+
+/**
+ * What fencing reported: power read back Off by a level of the host's HostFencing, a failure
+ * with each device's result, or no HostFencing selects the host (only then may a policy's
+ * unsafeSkipPowerFencing apply).
+ */
 export type FencingOutcome =
-  | { kind: "PowerOff"; level: string }
-  | { kind: "Failed"; message: string }
+  | { kind: "PowerOff"; level: string; hostFencing: string; devices: IncidentFencingDevice[] }
+  | { kind: "Failed"; message: string; hostFencing?: string; level?: string; devices: IncidentFencingDevice[] }
   | { kind: "NotConfigured"; message: string };
 
 export interface WorkflowInput {
@@ -67,16 +111,19 @@ export interface WorkflowInput {
   protectedInstances: ProtectedInstance[];
   nova: Map<string, InstanceNovaState>;
   settings: WorkflowSettings;
+  /** Every reserved host named by the protected instances' policies (empty when none uses ReservedHost). */
+  reservedHosts: ReservedHostState[];
 }
 
 /** One side effect for the executor, recorded as intent before it is performed. */
 export type WorkflowAction =
-  | { kind: "Notify" }
+  | { kind: "Notify"; event: "detected" | "suppressed" }
   | { kind: "Fence" }
   | { kind: "ForceDown" }
   | { kind: "DisableService"; reason: string }
   | { kind: "LockInstance"; id: string; reason: string }
-  | { kind: "Evacuate"; id: string }
+  | { kind: "EnableReservedHost"; host: string; serviceHost: string; serviceId: string }
+  | { kind: "Evacuate"; id: string; method: RecoveryMethod; targetHost?: string }
   | { kind: "UnlockInstance"; id: string };
 
 export interface WorkflowStep {

@@ -28,3 +28,11 @@ describe("parseServer: image, volumes and flavor id", () => {
     assert.equal(s.flavor.id, "42");
   });
 });
+
+describe("parseServer: fault", () => {
+  it("reads Nova's fault of an ERROR server (the evacuation's NoValidHost)", () => {
+    const s = parseServer({ ...base, status: "ERROR", fault: { code: 500, created: "2026-01-01T00:00:00Z", message: "No valid host was found. There are not enough hosts available." } }, "server");
+    assert.deepEqual(s.fault, { code: 500, message: "No valid host was found. There are not enough hosts available." });
+    assert.equal(parseServer(base, "server").fault, undefined);
+  });
+});

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { ComputeHost, InstanceHAPolicy, OpenStackCloud } from "../../../../src/api/v1alpha1/index.js";
+import { Registry } from "prom-client";
 import { InstanceHAPolicyReconciler, policyKeysForCloud, type PolicyNova, type PolicyStore } from "../../../../src/controllers/instance-ha-policy/instance-ha-policy-reconciler.js";
+import { policyMetrics, type PolicyMetrics } from "../../../../src/controllers/instance-ha-policy/policy-metrics.js";
 import type { ReconcileContext } from "../../../../src/kube/controller.js";
 import type { EventRecorder, EventType } from "../../../../src/kube/event-recorder.js";
 import type { KubeObject } from "../../../../src/kube/resource-type.js";
@@ -93,8 +95,9 @@ class World implements PolicyStore, EventRecorder {
     this.events.push({ type, reason, note, name: regarding.metadata?.name ?? "" });
   }
 
-  reconciler(): InstanceHAPolicyReconciler {
+  reconciler(metrics?: PolicyMetrics): InstanceHAPolicyReconciler {
     return new InstanceHAPolicyReconciler({
+      ...(metrics ? { metrics } : {}),
       policies: this,
       getCloud: async () => this.cloud,
       connectionFor: async () => (this.cloud ? this.nova : undefined),
@@ -195,6 +198,22 @@ describe("InstanceHAPolicyReconciler", () => {
     w.policies.set("del", { ...policy("del"), metadata: { ...policy("del").metadata, deletionTimestamp: new Date() } });
     assert.equal(await r.reconcile(req("del"), ctx()), undefined);
     assert.equal(w.writes, 0);
+  });
+
+  it("sets vmkeeper_protected_instances{namespace,policy} from the status and removes it with the policy", async () => {
+    const w = new World();
+    const registry = new Registry();
+    w.policies.set("all", policy("all"));
+    w.policies.set("vip", policy("vip", { priority: 10, selector: { instanceIds: ["vm-1"] } }));
+    const r = w.reconciler(policyMetrics(registry));
+    await r.reconcile(req("all"), ctx());
+    await r.reconcile(req("vip"), ctx());
+    const text = await registry.metrics();
+    assert.match(text, /vmkeeper_protected_instances\{namespace="ha",policy="all"\} 1/);
+    assert.match(text, /vmkeeper_protected_instances\{namespace="ha",policy="vip"\} 1/);
+    w.policies.delete("vip");
+    await r.reconcile(req("vip"), ctx());
+    assert.doesNotMatch(await registry.metrics(), /policy="vip"/);
   });
 
   it("maps a cloud to the keys of its policies", () => {

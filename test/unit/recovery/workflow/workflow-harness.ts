@@ -1,6 +1,25 @@
 import type { IncidentStatus } from "../../../../src/api/v1alpha1/index.js";
 import { planIncidentStep } from "../../../../src/recovery/workflow/plan-incident-step.js";
-import type { FencingOutcome, InstanceNovaState, ProtectedInstance, WorkflowAction, WorkflowSettings } from "../../../../src/recovery/workflow/workflow-model.js";
+import type { FencingOutcome, InstanceNovaState, ProtectedInstance, RecoveryMethod, ReservedHostState, WorkflowAction, WorkflowHost, WorkflowSettings } from "../../../../src/recovery/workflow/workflow-model.js";
+import type { HostReturnScenario } from "./host-return-harness.js";
+
+/** How an accepted evacuation ends in Nova: ERROR is a failed rebuild, NOVALIDHOST the scheduler finding no room. */
+export type EvacuationEnd = "ACTIVE" | "ERROR" | "NOVALIDHOST" | "never";
+
+/** A reserved host of the fake cloud: Nova service state and how many evacuations fit (then NoValidHost). */
+export interface ReservedHostScenario {
+  name: string;
+  serviceHost?: string;
+  up?: boolean;
+  forcedDown?: boolean;
+  /** Default true: spares are kept disabled. */
+  disabled?: boolean;
+  disabledReason?: string;
+  maintenance?: boolean;
+  room?: number;
+}
+
+const NO_VALID_HOST = "No valid host was found. There are not enough hosts available.";
 
 /** Scripted Nova answers for one instance's evacuations, in order; then "accept". */
 export type EvacuateScript = ("accept" | "conflict" | "error" | "gone")[];
@@ -13,11 +32,23 @@ export interface WorkflowScenario {
   fencing?: FencingOutcome["kind"][];
   /** How long an accepted evacuation takes in Nova, and how it ends per instance (default ACTIVE). */
   evacuationMs?: number;
-  evacuationEnds?: Record<string, "ACTIVE" | "ERROR" | "never">;
+  /** Per instance: how its evacuations end, one entry per accepted evacuation (the last repeats). */
+  evacuationEnds?: Record<string, EvacuationEnd | EvacuationEnd[]>;
   evacuate?: Record<string, EvacuateScript>;
   /** Pass interval of the virtual executor. */
   tickMs?: number;
   maxTicks?: number;
+  /** Recovery methods and reserved hosts of every instance's policy, unless the instance sets its own. */
+  policy?: { methods?: RecoveryMethod[]; reservedHosts?: string[] };
+  reserved?: ReservedHostScenario[];
+  /** Hosts the fake scheduler picks in turn (default compute-2, compute-3, compute-4). */
+  schedulerTargets?: string[];
+  /** How long after acceptance the scheduler's choice shows in Nova (migration dest_compute); default at once. */
+  targetVisibleAfterMs?: number;
+  /** The incident starts Suppressed by this gate, and the host monitor releases it at `releasedAtMs` (if set). */
+  suppressed?: { gate: string; releasedAtMs?: number };
+  /** What the failed host does afterwards (see host-return-harness.ts). */
+  hostReturn?: HostReturnScenario;
 }
 
 export interface ActionRecord {
@@ -35,6 +66,13 @@ export interface WorkflowRun {
   evacuatedBeforeFenced: string[];
   /** Most evacuations vmkeeper had in flight at once (I7). */
   maxInFlight: number;
+  /** Most evacuations running in Nova at once towards one target host (I7, per target). */
+  maxPerTarget: number;
+  /** Evacuations accepted while an earlier one of the same instance was still running (I3: must stay empty). */
+  acceptedWhileInFlight: string[];
+  /** The failed host's Nova service at the end, and the virtual time then (for the host-return harness). */
+  host: WorkflowHost;
+  endMs: number;
 }
 
 const DEFAULT_SETTINGS: WorkflowSettings = {
@@ -44,6 +82,8 @@ const DEFAULT_SETTINGS: WorkflowSettings = {
   unsafeSkipPowerFencing: false,
   conflictRetryMs: 5_000,
   maxEvacuationAttempts: 5,
+  maxConcurrentEvacuationsPerTargetHost: 2,
+  hostReenable: "Manual",
 };
 
 /**
@@ -66,30 +106,37 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
     localDiskRefused: i.localDiskRefused ?? false,
     recentRecoveries: i.recentRecoveries ?? 0,
     maxRecoveries: i.maxRecoveries ?? 3,
+    methods: i.methods ?? s.policy?.methods ?? ["Evacuate"],
+    reservedHosts: i.reservedHosts ?? s.policy?.reservedHosts ?? [],
   }));
-  const nova = new Map<string, InstanceNovaState & { doneAt?: number; endState?: string }>(
+  type FakeServer = InstanceNovaState & { doneAt?: number; endState?: string; target?: string; visibleAt?: number; endFault?: string };
+  const nova = new Map<string, FakeServer>(
     s.instances.map((i) => [i.id, { id: i.id, host: s.host, status: i.status ?? "ACTIVE", taskState: null, locked: i.locked ?? false, lockedReason: i.lockedReason ?? null }]),
   );
-  const host = { serviceHost: s.host, serviceId: "svc-1", forcedDown: false, disabled: false };
+  const host: WorkflowHost = { serviceHost: s.host, serviceId: "svc-1", forcedDown: false, disabled: false, up: false, updatedAt: new Date(t0).toISOString() };
+  const reserved = (s.reserved ?? []).map((r) => ({ ...r, serviceHost: r.serviceHost ?? (r.name.split(".").slice(1).join(".") || r.name), disabled: r.disabled ?? true, landed: 0 }));
   const fencing = [...(s.fencing ?? [])];
   const scripts = new Map(Object.entries(s.evacuate ?? {}).map(([k, v]) => [k, [...v]]));
-  let status: IncidentStatus = { phase: "Confirmed" };
-  const run: WorkflowRun = { actions: [], log: [], final: status, evacuationsAccepted: {}, evacuatedBeforeFenced: [], maxInFlight: 0 };
+  const ends = new Map(Object.entries(s.evacuationEnds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? [...v] : [v]]));
+  /** What runs in Nova: each accepted evacuation's target and until when (for the per-target invariant). */
+  const running: { id: string; target?: string; untilMs: number }[] = [];
+  let status: IncidentStatus = s.suppressed ? { phase: "Suppressed", gate: { name: s.suppressed.gate, reason: s.suppressed.gate, message: `${s.suppressed.gate} is closed` } } : { phase: "Confirmed" };
+  const run: WorkflowRun = { actions: [], log: [], final: status, evacuationsAccepted: {}, evacuatedBeforeFenced: [], maxInFlight: 0, maxPerTarget: 0, acceptedWhileInFlight: [], host, endMs: 0 };
   let targetIndex = 0;
   for (let tick = 0; tick < (s.maxTicks ?? 400); tick++) {
-    for (const inst of nova.values()) {
-      if (inst.doneAt !== undefined && now >= inst.doneAt) {
-        inst.taskState = null;
-        inst.status = inst.endState ?? "ACTIVE";
-        inst.doneAt = undefined;
-      }
+    advanceNova();
+    if (status.phase === "Suppressed" && s.suppressed?.releasedAtMs !== undefined && now - t0 >= s.suppressed.releasedAtMs) {
+      status = { ...status, phase: "Confirmed", gate: undefined };
+      run.log.push(`+${(now - t0) / 1000}s (the host monitor releases the incident: no gate blocks it any more)`);
     }
     const nowIso = new Date(now).toISOString();
-    const step = planIncidentStep({ nowIso, nowMs: now, incidentName: "lab.compute-1-1", status, host, protectedInstances, nova: new Map(nova), settings });
+    const reservedHosts = reservedView();
+    const step = planIncidentStep({ nowIso, nowMs: now, incidentName: "lab.compute-1-1", status, host, protectedInstances, nova: new Map(nova), settings, reservedHosts });
     run.log.push(...step.log.map((l) => `+${(now - t0) / 1000}s ${l}`));
     status = step.status;
     if (!step.action) {
-      if (["Recovered", "Failed", "Notified", "Suppressed"].includes(status.phase ?? "")) break;
+      if (["Recovered", "Failed", "Notified"].includes(status.phase ?? "")) break;
+      if (status.phase === "Suppressed" && s.suppressed?.releasedAtMs === undefined) break;
       now += Math.max(s.tickMs ?? 1000, step.requeueAfterMs ?? 0);
       continue;
     }
@@ -97,28 +144,81 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
     run.actions.push({ atMs: now - t0, action: describe(step.action), result });
   }
   run.final = status;
+  run.endMs = now - t0;
   return run;
+
+  function advanceNova(): void {
+    for (const inst of nova.values()) {
+      if (inst.visibleAt !== undefined && now >= inst.visibleAt && inst.taskState === "rebuilding") {
+        inst.evacuationTarget = inst.target;
+        inst.visibleAt = undefined;
+      }
+      if (inst.doneAt !== undefined && now >= inst.doneAt) {
+        inst.taskState = null;
+        inst.status = inst.endState ?? "ACTIVE";
+        if (inst.endFault) inst.fault = inst.endFault;
+        if (inst.status !== "ERROR" && inst.target) inst.host = inst.target;
+        inst.doneAt = undefined;
+      }
+    }
+  }
+
+  function reservedView(): ReservedHostState[] {
+    const names = new Set(protectedInstances.flatMap((p) => p.reservedHosts));
+    return [...names].sort().map((name) => {
+      const r = reserved.find((x) => x.name === name);
+      if (!r) return { name, up: false, forcedDown: false, disabled: false, maintenance: false };
+      return { name, serviceHost: r.serviceHost, serviceId: `svc-${r.serviceHost}`, up: r.up ?? true, forcedDown: r.forcedDown ?? false, disabled: r.disabled, ...(r.disabledReason ? { disabledReason: r.disabledReason } : {}), maintenance: r.maintenance ?? false };
+    });
+  }
+
+  /** Starts an accepted evacuation in the fake Nova: the scheduler (or the requested host) and how it ends. */
+  function startEvacuation(n: FakeServer, a: Extract<WorkflowAction, { kind: "Evacuate" }>): void {
+    const list = ends.get(a.id);
+    const end = (list && list.length > 1 ? list.shift() : list?.[0]) ?? "ACTIVE";
+    const r = a.targetHost !== undefined ? reserved.find((x) => x.serviceHost === a.targetHost) : undefined;
+    const noRoom = end === "NOVALIDHOST" || (r !== undefined && (r.disabled || r.landed >= (r.room ?? Number.POSITIVE_INFINITY)));
+    const target = noRoom ? undefined : (a.targetHost ?? schedulerTarget());
+    if (r && !noRoom) r.landed++;
+    const visibleAfter = s.targetVisibleAfterMs ?? 0;
+    const doneAt = end === "never" ? undefined : now + (s.evacuationMs ?? 3000);
+    Object.assign(n, { taskState: "rebuilding", fault: undefined, evacuationTarget: undefined, target, endFault: noRoom ? NO_VALID_HOST : undefined, doneAt });
+    n.host = target !== undefined && visibleAfter === 0 && end !== "ERROR" ? target : s.host;
+    n.visibleAt = target !== undefined && visibleAfter > 0 ? now + visibleAfter : undefined;
+    n.endState = noRoom || end === "ERROR" ? "ERROR" : n.status === "SHUTOFF" ? "SHUTOFF" : "ACTIVE";
+    running.push({ id: a.id, ...(target !== undefined ? { target } : {}), untilMs: doneAt ?? Number.POSITIVE_INFINITY });
+    // Counted like vmkeeper's own in-flight set: a timed-out evacuation (Failed) gives its slot back.
+    const inFlight = (id: string): boolean => ["Evacuating", "Verifying"].includes(status.instances?.find((i) => i.id === id)?.state ?? "");
+    const onTarget = running.filter((x) => x.target !== undefined && x.target === target && x.untilMs > now && inFlight(x.id)).length;
+    run.maxPerTarget = Math.max(run.maxPerTarget, onTarget);
+  }
+
+  function schedulerTarget(): string {
+    const targets = s.schedulerTargets ?? ["compute-2", "compute-3", "compute-4"];
+    return targets[targetIndex++ % targets.length] ?? "compute-2";
+  }
 
   function apply(a: WorkflowAction): string {
     const nowIso = new Date(now).toISOString();
     const inst = (id: string) => status.instances?.find((i) => i.id === id);
     switch (a.kind) {
       case "Notify":
-        status.notification = { sentAt: nowIso };
+        status.notification = a.event === "suppressed" ? { ...status.notification, suppressedSentAt: nowIso } : { ...status.notification, sentAt: nowIso };
         return "sent";
       case "Fence": {
         const outcome = fencing.shift() ?? "NotConfigured";
         status.fencing = { ...status.fencing, attempts: (status.fencing?.attempts ?? 0) + 1 };
         if (outcome === "PowerOff") status.fencing.powerReadBackOff = true;
+        else if (outcome === "NotConfigured" && settings.unsafeSkipPowerFencing) status.fencing.unsafeSkipped = true;
         else status.phase = "FencingFailed";
-        if (outcome !== "PowerOff") now += 30_000;
-        return outcome;
+        if (status.phase === "FencingFailed") now += 30_000;
+        return outcome === "NotConfigured" && status.fencing.unsafeSkipped ? "NotConfigured (unsafe skip)" : outcome;
       }
       case "ForceDown":
-        host.forcedDown = true;
+        Object.assign(host, { forcedDown: true, updatedAt: nowIso });
         return "forced down";
       case "DisableService":
-        host.disabled = true;
+        Object.assign(host, { disabled: true, disabledReason: a.reason, updatedAt: nowIso });
         return "disabled";
       case "LockInstance": {
         const n = nova.get(a.id);
@@ -131,6 +231,12 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
         const n = nova.get(a.id);
         if (n) Object.assign(n, { locked: false, lockedReason: null });
         return "unlocked";
+      }
+      case "EnableReservedHost": {
+        const r = reserved.find((x) => x.name === a.host);
+        if (r) Object.assign(r, { disabled: false, disabledReason: undefined });
+        for (const c of status.reservedHosts ?? []) if (c.name === a.host) c.enabledAt ??= nowIso;
+        return "enabled";
       }
       case "Evacuate": {
         const fenced = (status.fencing?.powerReadBackOff || status.fencing?.unsafeSkipped) && host.forcedDown;
@@ -153,19 +259,14 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
           Object.assign(i, { state: "Failed", finishedAt: nowIso, message: "Nova refused the evacuation: 400" });
           return "400";
         }
-        run.evacuationsAccepted[a.id] = (run.evacuationsAccepted[a.id] ?? 0) + 1;
-        Object.assign(i, { state: "Evacuating", startedAt: nowIso });
+        const key = `${a.id}/${a.method}`;
+        run.evacuationsAccepted[key] = (run.evacuationsAccepted[key] ?? 0) + 1;
+        if (n.taskState === "rebuilding") run.acceptedWhileInFlight.push(a.id);
+        Object.assign(i, { state: "Evacuating", startedAt: nowIso, method: a.method, ...(a.targetHost ? { targetHost: a.targetHost } : {}) });
         status.timestamps = { ...status.timestamps, firstEvacuationAt: status.timestamps?.firstEvacuationAt ?? nowIso };
-        const end = s.evacuationEnds?.[a.id] ?? "ACTIVE";
-        n.taskState = "rebuilding";
-        n.host = `compute-${2 + (targetIndex++ % 3)}`;
+        startEvacuation(n, a);
         // vmkeeper's own in-flight set: a timed-out evacuation (Failed) gives its slot back.
         run.maxInFlight = Math.max(run.maxInFlight, (status.instances ?? []).filter((x) => x.state === "Evacuating" || x.state === "Verifying").length);
-        if (end !== "never") {
-          n.doneAt = now + (s.evacuationMs ?? 3000);
-          n.endState = end === "ERROR" ? "ERROR" : n.status === "SHUTOFF" ? "SHUTOFF" : "ACTIVE";
-          if (end === "ERROR") n.host = s.host;
-        }
         return "202";
       }
     }
@@ -173,5 +274,8 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
 }
 
 function describe(a: WorkflowAction): string {
+  if (a.kind === "Evacuate") return `Evacuate ${a.id}${a.targetHost ? ` → ${a.targetHost}` : ""}`;
+  if (a.kind === "EnableReservedHost") return `EnableReservedHost ${a.host}`;
+  if (a.kind === "Notify") return a.event === "suppressed" ? "Notify (suppressed)" : "Notify";
   return "id" in a ? `${a.kind} ${a.id}` : a.kind;
 }

@@ -1,0 +1,32 @@
+import { instanceRecoveryMetrics } from "../controllers/instance-recovery/instance-recovery-metrics.js";
+import { InstanceRecoveryReconciler } from "../controllers/instance-recovery/instance-recovery-reconciler.js";
+import type { Controller, Reconciler } from "../kube/controller.js";
+import { objectKey } from "../kube/resource-type.js";
+import type { OperatorContext } from "./operator-context.js";
+import type { LeaderView } from "./start-controllers.js";
+
+/**
+ * The VM-level recovery controller (one pass per OpenStackCloud), wired to the operator's
+ * caches and shared cloud connections. Kept out of startControllers so that it is one
+ * line there.
+ */
+export function instanceRecoveryController(ctx: OperatorContext, leader: LeaderView, make: (name: string, reconciler: Reconciler) => Controller): Controller {
+  const { informers: inf, clock, registry } = ctx;
+  const controller = make("instancerecovery", new InstanceRecoveryReconciler({
+    getCloud: (key) => inf.clouds.get(key),
+    listPolicies: (ns) => ctx.inNamespace(inf.policies, ns),
+    listHosts: (ns) => ctx.inNamespace(inf.hosts, ns),
+    listIncidents: (ns) => ctx.inNamespace(inf.incidents, ns),
+    novaFor: ctx.novaFor,
+    selfUserId: (ns, cloud) => ctx.connector.current(`${ns}/${cloud}`)?.session.tokenInfo()?.userId,
+    events: ctx.events,
+    clock,
+    isLeader: () => leader.isLeader(),
+    metrics: instanceRecoveryMetrics(registry),
+  }));
+  controller.watch(inf.clouds);
+  // A policy edit (mode, pause, vmMonitoring) takes effect at once, not at the next pass.
+  controller.watch(inf.policies, (p) => (p.metadata?.namespace && p.spec?.cloudRef?.name ? [`${p.metadata.namespace}/${p.spec.cloudRef.name}`] : []));
+  for (const c of inf.clouds.items()) controller.enqueue(objectKey(c));
+  return controller;
+}
