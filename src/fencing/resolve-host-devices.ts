@@ -40,14 +40,16 @@ export function overrideFor(list: readonly HostFencingHostOverride[] | undefined
   const none: Partial<HostFencingHostOverride> = {};
   const general = forHost.find((o) => o.device === undefined) ?? none;
   const specific = forHost.find((o) => o.device === device) ?? none;
-  const pick = <K extends "address" | "port" | "systemId">(k: K): Partial<HostFencingHostOverride>[K] => specific[k] ?? general[k];
+  const pick = <K extends "address" | "port" | "systemId" | "credentialsSecretRef">(k: K): Partial<HostFencingHostOverride>[K] => specific[k] ?? general[k];
   const out: Omit<HostFencingHostOverride, "host" | "device"> = {};
   const address = pick("address");
   const port = pick("port");
   const systemId = pick("systemId");
+  const credentialsSecretRef = pick("credentialsSecretRef");
   if (address !== undefined) out.address = address;
   if (port !== undefined) out.port = port;
   if (systemId !== undefined) out.systemId = systemId;
+  if (credentialsSecretRef !== undefined) out.credentialsSecretRef = credentialsSecretRef;
   return out;
 }
 
@@ -90,7 +92,7 @@ async function powerTarget(d: HostFencingLevelDevice, o: Override, host: HostIde
       scheme: r.scheme ?? "HTTPS",
       ...(systemId !== undefined ? { systemId } : {}),
       authMethod: r.authMethod ?? "Session",
-      credentials: await credentials(secret, r.credentialsSecretRef),
+      credentials: await credentials(secret, o.credentialsSecretRef ?? r.credentialsSecretRef),
       ...(r.caBundleSecretRef ? { caBundle: await secretValue(secret, r.caBundleSecretRef.name, r.caBundleSecretRef.key ?? "ca.crt") } : {}),
       insecureSkipTLSVerify: r.insecureSkipTLSVerify ?? false,
     };
@@ -104,7 +106,7 @@ async function powerTarget(d: HostFencingLevelDevice, o: Override, host: HostIde
       interface: i.interface ?? "Lanplus",
       privilegeLevel: i.privilegeLevel ?? "Administrator",
       ...(i.cipherSuite !== undefined ? { cipherSuite: i.cipherSuite } : {}),
-      credentials: await credentials(secret, i.credentialsSecretRef),
+      credentials: await credentials(secret, o.credentialsSecretRef ?? i.credentialsSecretRef),
     };
   }
   if (d.kind === "FenceAgent" && d.fenceAgent) return fenceAgentTarget(d.fenceAgent, o, host, secret);
@@ -130,7 +132,8 @@ async function fenceAgentTarget(f: NonNullable<HostFencingLevelDevice["fenceAgen
       if (why) throw new ResolveError(`option "${name}": ${why}`);
     }
   }
-  return { kind: "FenceAgent", agent: f.agent, options, ...(f.credentialsSecretRef ? { credentials: await credentials(secret, f.credentialsSecretRef) } : {}) };
+  const creds = o.credentialsSecretRef ?? f.credentialsSecretRef;
+  return { kind: "FenceAgent", agent: f.agent, options, ...(creds ? { credentials: await credentials(secret, creds) } : {}) };
 }
 
 /** Host overrides apply to the agent options that carry the same facts. */

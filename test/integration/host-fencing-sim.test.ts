@@ -95,7 +95,8 @@ spec:
   stormProtection: {startupGraceSeconds: 0, maxUnhealthy: "50%"}
 ---
 # compute-1: the IPMI level points at a port where no BMC answers (F4), so the fence_ipmilan
-# level does the work. compute-2: plain IPMI on its own BMC.
+# level does the work. compute-2: plain IPMI on its own BMC, with its own password.
+# Cipher suite 3: ipmi_sim does not answer ipmitool's cipher suite probe.
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: HostFencing
 metadata: {name: rack}
@@ -111,7 +112,7 @@ spec:
           kind: IPMI
           timeoutSeconds: 4
           retries: 0
-          ipmi: {address: 127.0.0.1, port: ${deadPort}, credentialsSecretRef: {name: bmc2-credentials}}
+          ipmi: {address: 127.0.0.1, port: ${deadPort}, cipherSuite: 3, credentialsSecretRef: {name: bmc2-credentials}}
     - name: agent
       devices:
         - name: ipmilan
@@ -121,11 +122,11 @@ spec:
           retryIntervalSeconds: 1
           fenceAgent:
             agent: fence_ipmilan
-            options: [{name: ip, value: 127.0.0.1}, {name: ipport, value: "${bmc1.port}"}, {name: lanplus, value: "1"}]
+            options: [{name: ip, value: 127.0.0.1}, {name: ipport, value: "${bmc1.port}"}, {name: lanplus, value: "1"}, {name: cipher, value: "3"}]
             credentialsSecretRef: {name: bmc-credentials}
   hostOverrides:
     - {host: sim-cloud.compute-2, device: ipmi, port: ${bmc2.port}}
-    - {host: sim-cloud.compute-2, device: ipmilan, port: ${bmc2.port}}
+    - {host: sim-cloud.compute-2, device: ipmilan, port: ${bmc2.port}, credentialsSecretRef: {name: bmc2-credentials}}
 ---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: HostFencing
@@ -136,7 +137,7 @@ spec:
   levels:
     - name: primary
       devices:
-        - {name: ipmi, kind: IPMI, timeoutSeconds: 5, retries: 0, ipmi: {address: 127.0.0.1, port: ${bmc1.port}, credentialsSecretRef: {name: wrong-credentials}}}
+        - {name: ipmi, kind: IPMI, timeoutSeconds: 5, retries: 0, ipmi: {address: 127.0.0.1, port: ${bmc1.port}, cipherSuite: 3, credentialsSecretRef: {name: wrong-credentials}}}
 `);
     op = await startOperatorProcess({
       kubeconfig: env.kubeconfigFor("operator-a"),

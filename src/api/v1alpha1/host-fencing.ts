@@ -18,7 +18,7 @@ export interface HostFencingSpec {
   /** Which ComputeHosts this object fences. Criteria that are set are ANDed; values within one list are alternatives. */
   hostSelector: HostFencingHostSelector;
   /**
-   * Per-host values that replace a device's address, port or system id, so one object serves many hosts. Without device, the override applies to every device of the host.
+   * Per-host values that replace a device's address, port, system id or credentials Secret, so one object serves many hosts. Without device, the override applies to every device of the host.
    * Validation: max items 256.
    */
   hostOverrides?: HostFencingHostOverride[];
@@ -122,6 +122,24 @@ export interface HostFencingHostOverride {
    * Validation: min length 1, max length 253, pattern `^[A-Za-z0-9._:-]+$`.
    */
   systemId?: string;
+  /** Secret with this host's BMC user name and password, instead of the device's (BMCs commonly have a password per host). */
+  credentialsSecretRef?: HostFencingHostOverrideCredentialsSecretRef;
+}
+
+/** Secret with this host's BMC user name and password, instead of the device's (BMCs commonly have a password per host). */
+export interface HostFencingHostOverrideCredentialsSecretRef {
+  /** Validation: min length 1, max length 253, pattern `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`. */
+  name: string;
+  /**
+   * Validation: min length 1, max length 253, pattern `^[-._a-zA-Z0-9]+$`.
+   * @defaultValue "username"
+   */
+  usernameKey?: string;
+  /**
+   * Validation: min length 1, max length 253, pattern `^[-._a-zA-Z0-9]+$`.
+   * @defaultValue "password"
+   */
+  passwordKey?: string;
 }
 
 export interface HostFencingLevel {

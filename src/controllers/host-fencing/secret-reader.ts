@@ -14,8 +14,12 @@ export function secretReader(secrets: Pick<ResourceClient<SecretObject>, "get">,
 }
 
 /** Secret names a HostFencing refers to, so a change to one of them re-probes its devices. */
-export function referencedSecrets(spec: { levels: { devices: { redfish?: { credentialsSecretRef: { name: string }; caBundleSecretRef?: { name: string } }; ipmi?: { credentialsSecretRef: { name: string } }; fenceAgent?: { credentialsSecretRef?: { name: string } }; kdump?: { keySecretRef: { name: string } } }[] }[] }): string[] {
+export function referencedSecrets(spec: {
+  levels: { devices: { redfish?: { credentialsSecretRef: { name: string }; caBundleSecretRef?: { name: string } }; ipmi?: { credentialsSecretRef: { name: string } }; fenceAgent?: { credentialsSecretRef?: { name: string } }; kdump?: { keySecretRef: { name: string } } }[] }[];
+  hostOverrides?: { credentialsSecretRef?: { name: string } }[];
+}): string[] {
   const names = new Set<string>();
+  for (const o of spec.hostOverrides ?? []) if (o.credentialsSecretRef) names.add(o.credentialsSecretRef.name);
   for (const d of spec.levels.flatMap((l) => l.devices)) {
     for (const ref of [d.redfish?.credentialsSecretRef, d.redfish?.caBundleSecretRef, d.ipmi?.credentialsSecretRef, d.fenceAgent?.credentialsSecretRef, d.kdump?.keySecretRef]) if (ref) names.add(ref.name);
   }

@@ -5,6 +5,7 @@ import { overrideFor, resolveHostDevices } from "../../../src/fencing/resolve-ho
 
 const SECRETS: Record<string, Record<string, string>> = {
   bmc: { username: "admin", password: "s3cret-pw" },
+  "bmc-compute-1": { user: "root", pass: "other-pw" },
   kdump: { "kdump-key": "0123456789abcdef0123" },
 };
 const readSecret = (name: string): Promise<Record<string, string> | undefined> => Promise.resolve(SECRETS[name]);
@@ -33,6 +34,24 @@ describe("resolveHostDevices", () => {
     assert.deepEqual(overrideFor(list, "lab.compute-1", "bmc"), { address: "10.0.0.2", port: 1623 });
     assert.deepEqual(overrideFor(list, "lab.compute-1", "pdu"), { address: "10.0.0.1", port: 1623 });
     assert.deepEqual(overrideFor(list, "lab.compute-3", "bmc"), {});
+  });
+
+  it("takes a host's own BMC credentials from its override, for every device kind", async () => {
+    const own = { credentialsSecretRef: { name: "bmc-compute-1", usernameKey: "user", passwordKey: "pass" } };
+    const devices: HostFencingLevelDevice[] = [
+      { name: "ipmi", kind: "IPMI", ipmi: { address: "10.0.0.5", credentialsSecretRef: { name: "bmc" } } },
+      { name: "redfish", kind: "Redfish", redfish: { address: "10.0.0.5", credentialsSecretRef: { name: "bmc" } } },
+      { name: "agent", kind: "FenceAgent", fenceAgent: { agent: "fence_ipmilan", options: [{ name: "ip", value: "10.0.0.5" }], credentialsSecretRef: { name: "bmc" } } },
+    ];
+    const plan = await resolveHostDevices(hf(devices, { hostOverrides: [{ host: "lab.compute-1", ...own }, { host: "lab.compute-1", device: "agent", port: 1623 }] }), HOST, readSecret);
+    for (const d of plan.levels[0]?.devices ?? []) {
+      const t = d.target;
+      assert.ok(t && "credentials" in t, d.name);
+      assert.deepEqual(t.credentials, { username: "root", password: "other-pw" }, d.name);
+    }
+    const other = await resolveHostDevices(hf(devices, { hostOverrides: [{ host: "lab.compute-1", ...own }] }), { name: "lab.compute-2", serviceHost: "compute-2" }, readSecret);
+    const t = other.levels[0]?.devices[0]?.target;
+    assert.deepEqual(t && "credentials" in t ? t.credentials : undefined, { username: "admin", password: "s3cret-pw" }, "other hosts keep the device's Secret");
   });
 
   it("keeps a device with an unusable Secret as a configuration error, never leaking values", async () => {
