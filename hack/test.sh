@@ -17,6 +17,8 @@ echo "== lint" >&2
 npx eslint --max-warnings=0 .
 echo "== generated files are up to date" >&2
 npm run --silent check:generated
+echo "== guest agent vmkeeper-guest (Go: vet, tests, static binary)" >&2
+bash hack/test-guest.sh >&2
 
 globs=("dist/test/unit/**/*.test.js")
 if ! $only_unit; then

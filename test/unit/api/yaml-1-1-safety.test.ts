@@ -11,7 +11,7 @@ import { REPO_ROOT } from "../../support/test-assets.js";
  * status write naming a power state was refused with 422, while `vmkeeper validate` saw
  * nothing wrong. Every manifest we ship must read the same under both.
  */
-const FOLDERS = ["crds", "config/samples", "test/fixtures/invalid", "deploy"];
+const FOLDERS = ["crds", "config/samples", "test/fixtures/invalid", "deploy", "guest/deploy"];
 
 function manifests(dir: string): string[] {
   const root = join(REPO_ROOT, dir);

@@ -1,0 +1,3 @@
+module vmkeeper.dev/guest
+
+go 1.22

@@ -1,0 +1,100 @@
+package agent
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"vmkeeper.dev/guest/internal/core"
+	"vmkeeper.dev/guest/internal/wire"
+)
+
+// openPort opens the channel to the host: a unix socket (tests, or a host-side relay) if
+// the path is one, otherwise the virtio-serial character device.
+func openPort(path string) (io.ReadWriteCloser, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		return net.Dial("unix", path)
+	}
+	return os.OpenFile(path, os.O_RDWR, 0)
+}
+
+// servePort keeps the port open. Every (re)connection starts a fresh init; a read error
+// or end of file (on virtio-serial: the host side is not connected) closes the port and
+// retries after reconnectMs.
+func (a *Agent) servePort(ctx context.Context) {
+	for ctx.Err() == nil {
+		port, err := openPort(a.cfg.Port)
+		if err != nil {
+			a.log.Printf("port %s: %v (retrying)", a.cfg.Port, err)
+		} else {
+			a.session(ctx, port)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(a.cfg.ReconnectMs) * time.Millisecond):
+		}
+	}
+}
+
+func (a *Agent) session(ctx context.Context, port io.ReadWriteCloser) {
+	for len(a.outbound) > 0 { // lines meant for a previous connection
+		<-a.outbound
+	}
+	done := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); a.writeLoop(port, done) }()
+	stop := context.AfterFunc(ctx, func() {
+		a.with(func(c *core.Core, _ int64) core.Output { return c.Shutdown("shutdown") })
+		time.Sleep(50 * time.Millisecond) // let the writer flush exit
+		_ = port.Close()
+	})
+	a.with(func(c *core.Core, now int64) core.Output { return c.Start(now) })
+	a.readLoop(port)
+	a.with(func(c *core.Core, _ int64) core.Output { c.PortClosed(); return core.Output{} })
+	stop()
+	close(done)
+	_ = port.Close()
+	<-writerDone
+}
+
+func (a *Agent) readLoop(port io.Reader) {
+	framer := wire.NewFramer(wire.MaxLineBytes)
+	buf := make([]byte, 8192)
+	for {
+		n, err := port.Read(buf)
+		if n > 0 {
+			frames := framer.Push(buf[:n])
+			a.with(func(c *core.Core, now int64) core.Output {
+				var out core.Output
+				for _, f := range frames {
+					if f.Oversize {
+						c.Oversize()
+						continue
+					}
+					o := c.Receive(f.Line, now)
+					out.Wire = append(out.Wire, o.Wire...)
+					out.Apps = append(out.Apps, o.Apps...)
+				}
+				return out
+			})
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (a *Agent) writeLoop(port io.Writer, done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case line := <-a.outbound:
+			if _, err := port.Write(line); err != nil {
+				a.log.Printf("port write: %v", err)
+			}
+		}
+	}
+}

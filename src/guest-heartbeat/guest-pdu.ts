@@ -1,0 +1,83 @@
+/** Types, limits and encoding of the guest heartbeat protocol, version 1. */
+
+export const PROTOCOL_VERSION = 1;
+
+export const LIMITS = {
+  minIntervalMs: 400,
+  maxIntervalMs: 60_000,
+  defaultIntervalMs: 1000,
+  minThreshold: 1,
+  maxThreshold: 20,
+  defaultThreshold: 3,
+  minDeadlineMs: 100,
+  maxDeadlineMs: 600_000,
+  maxReasonBytes: 256,
+  maxSeq: Number.MAX_SAFE_INTEGER,
+} as const;
+
+export type Group = "base" | "heartbeat" | "sgm";
+
+export interface InitBody {
+  agent: string;
+  bootId: string;
+  intervalMs?: number;
+  threshold?: number;
+  groups: string[];
+}
+export interface InitAckBody {
+  intervalMs: number;
+  threshold: number;
+  groups: string[];
+}
+export interface ChallengeBody {
+  seq: number;
+  nonce: string;
+}
+export type GuestHealthValue = "healthy" | "unhealthy";
+export interface ResponseBody {
+  seq: number;
+  nonce: string;
+  health: GuestHealthValue;
+  reason?: string;
+}
+export interface ExitBody {
+  reason: string;
+}
+export interface ActionNotifyBody {
+  actionId: string;
+  action: string;
+  revocable: boolean;
+  deadlineMs: number;
+  reason?: string;
+}
+export interface VoteBody {
+  actionId: string;
+  vote: "accept" | "refuse";
+  reason?: string;
+}
+export interface ErrorBody {
+  code: string;
+  supported?: number[];
+  detail?: string;
+}
+
+/** Every v1 PDU, discriminated by group and type. */
+export type GuestPdu =
+  | { group: "base"; type: "error"; body: ErrorBody }
+  | { group: "heartbeat"; type: "init"; body: InitBody }
+  | { group: "heartbeat"; type: "init-ack"; body: InitAckBody }
+  | { group: "heartbeat"; type: "challenge"; body: ChallengeBody }
+  | { group: "heartbeat"; type: "response"; body: ResponseBody }
+  | { group: "heartbeat"; type: "exit"; body: ExitBody }
+  | { group: "heartbeat"; type: "action-notify"; body: ActionNotifyBody }
+  | { group: "heartbeat"; type: "vote"; body: VoteBody };
+
+/** Renders a PDU as one line, newline included. */
+export function encodePdu(pdu: GuestPdu): string {
+  return `${JSON.stringify({ v: PROTOCOL_VERSION, group: pdu.group, type: pdu.type, body: pdu.body })}\n`;
+}
+
+/** The reply to a message of a version this side does not speak. */
+export function unknownVersionError(version: number): GuestPdu {
+  return { group: "base", type: "error", body: { code: "unknown_version", supported: [PROTOCOL_VERSION], detail: `version ${version} is not supported` } };
+}

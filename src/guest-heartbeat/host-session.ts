@@ -1,0 +1,312 @@
+import { randomBytes } from "node:crypto";
+import { decodePdu } from "./decode-pdu.js";
+import { encodePdu, LIMITS, unknownVersionError, type ActionNotifyBody, type GuestPdu, type InitBody, type ResponseBody, type VoteBody } from "./guest-pdu.js";
+import { emptyHostCounters, type HostCounters } from "./host-counters.js";
+
+/** The guest's health as the host sees it. */
+export type GuestHealth =
+  | { state: "Unknown" }
+  | { state: "Healthy" }
+  | { state: "Unhealthy"; reason: string }
+  | { state: "Unresponsive"; missed: number }
+  | { state: "Exited"; reason: string };
+
+export type VoteOutcome = "Accepted" | "Refused" | "TimedOut" | "Acknowledged" | "NoSession";
+
+export interface VoteResult {
+  actionId: string;
+  action: string;
+  outcome: VoteOutcome;
+  reason?: string;
+}
+
+export type HostEvent =
+  | { type: "session-started"; bootId: string; agent: string; intervalMs: number; threshold: number }
+  | { type: "health"; health: GuestHealth }
+  | { type: "vote"; result: VoteResult }
+  | { type: "session-ended"; by: "guest" | "host"; reason: string };
+
+/** What one call asks the caller to do: lines to write (newline included) and events. */
+export interface HostOutput {
+  send: string[];
+  events: HostEvent[];
+}
+
+export type HostSessionState = "AwaitInit" | "Active" | "Exited" | "Stopped";
+
+export interface HostSessionOptions {
+  /** Host's interval; the negotiated one is the larger of this and the guest's request. Default 1000. */
+  intervalMs?: number;
+  /** Host's threshold of consecutive misses; negotiated like the interval. Default 3. */
+  threshold?: number;
+  /** Groups this host serves (default ["heartbeat"]). */
+  groups?: string[];
+  /** Source of challenge nonces, 32 lowercase hex characters; random by default. */
+  nonce?: () => string;
+}
+
+export type ActionRequest = ActionNotifyBody;
+
+interface PendingVote {
+  request: ActionRequest;
+  deadlineAtMs: number;
+}
+
+const NO_SESSION: GuestPdu = { group: "base", type: "error", body: { code: "no_session", detail: "send init first" } };
+const ACTION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const ACTION = /^[a-z][a-z0-9-]{0,31}$/;
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, n));
+}
+
+function sameHealth(a: GuestHealth, b: GuestHealth): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The host side of one guest heartbeat channel as a pure state machine. Every method
+ * takes the current monotonic time and returns what to send and what happened; nothing
+ * here does I/O or reads a clock, and no input line can make it throw.
+ */
+export class HostSession {
+  private readonly hostIntervalMs: number;
+  private readonly hostThreshold: number;
+  private readonly groups: string[];
+  private readonly nonce: () => string;
+  private current: HostSessionState = "AwaitInit";
+  private currentHealth: GuestHealth = { state: "Unknown" };
+  private readonly count: HostCounters = emptyHostCounters();
+  private intervalMs = 0;
+  private threshold = 0;
+  private seq = 0;
+  private outstanding: { seq: number; nonce: string } | undefined;
+  private nextChallengeAtMs = 0;
+  private misses = 0;
+  private readonly votes = new Map<string, PendingVote>();
+
+  constructor(options: HostSessionOptions = {}) {
+    this.hostIntervalMs = options.intervalMs ?? LIMITS.defaultIntervalMs;
+    this.hostThreshold = options.threshold ?? LIMITS.defaultThreshold;
+    if (!Number.isInteger(this.hostIntervalMs) || this.hostIntervalMs < LIMITS.minIntervalMs || this.hostIntervalMs > LIMITS.maxIntervalMs) {
+      throw new RangeError(`intervalMs must be an integer in ${LIMITS.minIntervalMs}..${LIMITS.maxIntervalMs}`);
+    }
+    if (!Number.isInteger(this.hostThreshold) || this.hostThreshold < LIMITS.minThreshold || this.hostThreshold > LIMITS.maxThreshold) {
+      throw new RangeError(`threshold must be an integer in ${LIMITS.minThreshold}..${LIMITS.maxThreshold}`);
+    }
+    this.groups = options.groups ?? ["heartbeat"];
+    this.nonce = options.nonce ?? ((): string => randomBytes(16).toString("hex"));
+  }
+
+  get state(): HostSessionState {
+    return this.current;
+  }
+
+  get health(): GuestHealth {
+    return this.currentHealth;
+  }
+
+  /** The negotiated parameters while a session is (or was last) active. */
+  get negotiated(): { intervalMs: number; threshold: number } {
+    return { intervalMs: this.intervalMs, threshold: this.threshold };
+  }
+
+  counters(): Readonly<HostCounters> {
+    return { ...this.count };
+  }
+
+  /** The earliest time at which `tick` has something to do, if any. */
+  nextDeadlineMs(): number | undefined {
+    let next = this.current === "Active" ? this.nextChallengeAtMs : undefined;
+    for (const v of this.votes.values()) next = next === undefined ? v.deadlineAtMs : Math.min(next, v.deadlineAtMs);
+    return next;
+  }
+
+  /** Records a line the framer discarded for being over the size limit. */
+  recordOversize(): void {
+    this.count.linesReceived++;
+    this.count.oversize++;
+  }
+
+  /** Handles one line from the guest (without its newline). */
+  receiveLine(line: Uint8Array, nowMs: number): HostOutput {
+    const out: HostOutput = { send: [], events: [] };
+    this.count.linesReceived++;
+    const decoded = decodePdu(line, "host");
+    if (!decoded.ok) {
+      const { error } = decoded;
+      this.count[error.kind]++;
+      if (error.kind === "unknownVersion" && !error.isError && this.current !== "Stopped") out.send.push(encodePdu(unknownVersionError(error.version ?? 0)));
+      return out;
+    }
+    if (this.current === "Stopped") {
+      this.count.unexpected++;
+      return out;
+    }
+    this.dispatch(decoded.pdu, nowMs, out);
+    return out;
+  }
+
+  private dispatch(pdu: GuestPdu, nowMs: number, out: HostOutput): void {
+    switch (pdu.type) {
+      case "error":
+        this.count.errorsReceived++;
+        return;
+      case "init":
+        this.onInit(pdu.body, nowMs, out);
+        return;
+      case "response":
+        this.onResponse(pdu.body, out);
+        return;
+      case "vote":
+        this.onVote(pdu.body, out);
+        return;
+      case "exit":
+        this.onExit(pdu.body.reason, out);
+        return;
+      default:
+        this.count.unexpected++; // decodePdu already refuses the other types for the host
+    }
+  }
+
+  private onInit(init: InitBody, nowMs: number, out: HostOutput): void {
+    this.endVotes(out);
+    this.current = "Active";
+    this.count.sessions++;
+    this.intervalMs = clamp(Math.max(this.hostIntervalMs, init.intervalMs ?? 0), LIMITS.minIntervalMs, LIMITS.maxIntervalMs);
+    this.threshold = clamp(Math.max(this.hostThreshold, init.threshold ?? 0), LIMITS.minThreshold, LIMITS.maxThreshold);
+    this.misses = 0;
+    this.outstanding = undefined;
+    const groups = this.groups.filter((g) => init.groups.includes(g));
+    out.send.push(encodePdu({ group: "heartbeat", type: "init-ack", body: { intervalMs: this.intervalMs, threshold: this.threshold, groups } }));
+    out.events.push({ type: "session-started", bootId: init.bootId, agent: init.agent, intervalMs: this.intervalMs, threshold: this.threshold });
+    this.challenge(nowMs, out);
+  }
+
+  private challenge(nowMs: number, out: HostOutput): void {
+    this.seq++;
+    this.outstanding = { seq: this.seq, nonce: this.nonce() };
+    this.nextChallengeAtMs = nowMs + this.intervalMs;
+    this.count.challengesSent++;
+    out.send.push(encodePdu({ group: "heartbeat", type: "challenge", body: { ...this.outstanding } }));
+  }
+
+  private onResponse(r: ResponseBody, out: HostOutput): void {
+    if (this.current !== "Active") {
+      this.count.unexpected++;
+      out.send.push(encodePdu(NO_SESSION));
+      return;
+    }
+    if (!this.outstanding || r.seq !== this.outstanding.seq) {
+      this.count.staleResponse++;
+      return;
+    }
+    if (r.nonce !== this.outstanding.nonce) {
+      this.count.badNonce++;
+      return;
+    }
+    this.outstanding = undefined;
+    this.misses = 0;
+    this.count.responsesAccepted++;
+    this.setHealth(r.health === "healthy" ? { state: "Healthy" } : { state: "Unhealthy", reason: r.reason ?? "" }, out);
+  }
+
+  private onVote(v: VoteBody, out: HostOutput): void {
+    if (this.current !== "Active") {
+      this.count.unexpected++;
+      out.send.push(encodePdu(NO_SESSION));
+      return;
+    }
+    this.count.votesReceived++;
+    const pending = this.votes.get(v.actionId);
+    if (!pending) {
+      this.count.unknownAction++;
+      return;
+    }
+    this.votes.delete(v.actionId);
+    const { actionId, action, revocable } = pending.request;
+    if (!revocable) out.events.push({ type: "vote", result: { actionId, action, outcome: "Acknowledged" } });
+    else if (v.vote === "accept") out.events.push({ type: "vote", result: { actionId, action, outcome: "Accepted" } });
+    else out.events.push({ type: "vote", result: { actionId, action, outcome: "Refused", reason: v.reason ?? "" } });
+  }
+
+  private onExit(reason: string, out: HostOutput): void {
+    if (this.current !== "Active") {
+      this.count.unexpected++;
+      return;
+    }
+    this.endVotes(out);
+    this.current = "Exited";
+    this.outstanding = undefined;
+    out.events.push({ type: "session-ended", by: "guest", reason });
+    this.setHealth({ state: "Exited", reason }, out);
+  }
+
+  private endVotes(out: HostOutput): void {
+    for (const { request } of this.votes.values()) out.events.push({ type: "vote", result: { actionId: request.actionId, action: request.action, outcome: "NoSession" } });
+    this.votes.clear();
+  }
+
+  private setHealth(health: GuestHealth, out: HostOutput): void {
+    if (sameHealth(health, this.currentHealth)) return;
+    this.currentHealth = health;
+    out.events.push({ type: "health", health });
+  }
+
+  /** Runs what is due at `nowMs`: counts a miss and sends the next challenge, expires votes. */
+  tick(nowMs: number): HostOutput {
+    const out: HostOutput = { send: [], events: [] };
+    if (this.current === "Active" && nowMs >= this.nextChallengeAtMs) {
+      if (this.outstanding) this.miss(out);
+      this.challenge(nowMs, out);
+    }
+    for (const [id, v] of this.votes) {
+      if (nowMs < v.deadlineAtMs) continue;
+      this.votes.delete(id);
+      out.events.push({ type: "vote", result: { actionId: id, action: v.request.action, outcome: "TimedOut" } });
+    }
+    return out;
+  }
+
+  private miss(out: HostOutput): void {
+    this.misses++;
+    this.count.missed++;
+    if (this.misses >= this.threshold && this.currentHealth.state !== "Unresponsive") this.setHealth({ state: "Unresponsive", missed: this.misses }, out);
+  }
+
+  /**
+   * Asks the guest to vote on a pending action within `deadlineMs`. Without an active
+   * session the result is NoSession at once. Throws RangeError for an invalid request
+   * (a programming error, not peer input).
+   */
+  notifyAction(request: ActionRequest, nowMs: number): HostOutput {
+    const out: HostOutput = { send: [], events: [] };
+    this.checkRequest(request);
+    if (this.current !== "Active") {
+      out.events.push({ type: "vote", result: { actionId: request.actionId, action: request.action, outcome: "NoSession" } });
+      return out;
+    }
+    this.votes.set(request.actionId, { request: { ...request }, deadlineAtMs: nowMs + request.deadlineMs });
+    out.send.push(encodePdu({ group: "heartbeat", type: "action-notify", body: { ...request } }));
+    return out;
+  }
+
+  private checkRequest(r: ActionRequest): void {
+    if (!ACTION_ID.test(r.actionId) || !ACTION.test(r.action)) throw new RangeError("actionId or action does not match the protocol's patterns");
+    if (!Number.isInteger(r.deadlineMs) || r.deadlineMs < LIMITS.minDeadlineMs || r.deadlineMs > LIMITS.maxDeadlineMs) throw new RangeError("deadlineMs out of range");
+    if (r.reason !== undefined && Buffer.byteLength(r.reason, "utf8") > LIMITS.maxReasonBytes) throw new RangeError("reason longer than 256 bytes");
+    if (this.votes.has(r.actionId)) throw new RangeError(`action ${r.actionId} is already pending`);
+  }
+
+  /** Ends monitoring: sends exit; the session accepts nothing afterwards. */
+  stop(reason: string): HostOutput {
+    const out: HostOutput = { send: [], events: [] };
+    if (this.current === "Stopped") return out;
+    this.endVotes(out);
+    if (this.current === "Active") out.send.push(encodePdu({ group: "heartbeat", type: "exit", body: { reason } }));
+    this.current = "Stopped";
+    this.outstanding = undefined;
+    out.events.push({ type: "session-ended", by: "host", reason });
+    return out;
+  }
+}

@@ -1,0 +1,110 @@
+import { createConnection, type Socket } from "node:net";
+import type { Clock } from "../util/clock.js";
+import { HostSession, type ActionRequest, type HostEvent, type HostOutput, type HostSessionOptions } from "./host-session.js";
+import { LineFramer } from "./line-framer.js";
+
+export interface SocketHostSessionOptions extends HostSessionOptions {
+  clock: Clock;
+  /** Called for every session event, in order. */
+  onEvent: (event: HostEvent) => void;
+  /** Called once when the socket has closed (the guest side or QEMU went away). */
+  onClose?: () => void;
+}
+
+/**
+ * Drives one HostSession over a stream socket (the QEMU chardev unix socket of the VM's
+ * `org.vmkeeper.heartbeat.0` port): frames incoming bytes, feeds the session, writes what
+ * it sends and wakes it at its next deadline on the injected clock.
+ */
+export class SocketHostSession {
+  readonly session: HostSession;
+  private readonly framer = new LineFramer();
+  private readonly clock: Clock;
+  private readonly onEvent: (event: HostEvent) => void;
+  private timer: AbortController | undefined;
+  private isClosed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    options: SocketHostSessionOptions,
+  ) {
+    this.session = new HostSession(options);
+    this.clock = options.clock;
+    this.onEvent = options.onEvent;
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => undefined); // "close" follows and is what we act on
+    socket.on("close", () => {
+      this.isClosed = true;
+      this.timer?.abort();
+      options.onClose?.();
+    });
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Sends an action-notify; the result arrives later as a "vote" event. */
+  notifyAction(request: ActionRequest): void {
+    this.apply(this.session.notifyAction(request, this.clock.monotonicMs()));
+  }
+
+  /** Sends exit and closes the socket. */
+  stop(reason: string): void {
+    this.apply(this.session.stop(reason));
+    this.timer?.abort();
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    const now = this.clock.monotonicMs();
+    const out: HostOutput = { send: [], events: [] };
+    for (const frame of this.framer.push(chunk)) {
+      if (frame.kind === "oversize") {
+        this.session.recordOversize();
+        continue;
+      }
+      const o = this.session.receiveLine(frame.line, now);
+      out.send.push(...o.send);
+      out.events.push(...o.events);
+    }
+    this.apply(out);
+  }
+
+  private apply(out: HostOutput): void {
+    if (!this.isClosed && out.send.length > 0 && this.socket.writable) this.socket.write(out.send.join(""));
+    for (const event of out.events) this.onEvent(event);
+    this.arm();
+  }
+
+  /** (Re)arms the single timer for the session's next deadline. */
+  private arm(): void {
+    this.timer?.abort();
+    this.timer = undefined;
+    const next = this.session.nextDeadlineMs();
+    if (next === undefined || this.isClosed) return;
+    const controller = new AbortController();
+    this.timer = controller;
+    const delay = Math.max(0, next - this.clock.monotonicMs());
+    void this.clock.sleep(delay, controller.signal).then(
+      () => {
+        if (this.timer !== controller) return;
+        this.timer = undefined;
+        this.apply(this.session.tick(this.clock.monotonicMs()));
+      },
+      () => undefined,
+    );
+  }
+}
+
+/** Connects to a unix socket (e.g. the libvirt channel's path) and drives a session on it. */
+export function connectHostSession(path: string, options: SocketHostSessionOptions): Promise<SocketHostSession> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(new SocketHostSession(socket, options));
+    });
+  });
+}
