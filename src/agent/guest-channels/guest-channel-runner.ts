@@ -1,0 +1,191 @@
+import { createConnection, type Socket } from "node:net";
+import type { HostCounters } from "../../guest-heartbeat/host-counters.js";
+import type { GuestHealth, HostEvent } from "../../guest-heartbeat/host-session.js";
+import { SocketHostSession } from "../../guest-heartbeat/socket-host-session.js";
+import type { Clock } from "../../util/clock.js";
+import type { Logger } from "../../util/logger.js";
+import type { GuestChannel, GuestChannelStatus } from "./guest-channel.js";
+import { reconnectDelayMs, type ReconnectPolicy } from "./reconnect-delay.js";
+
+/** The host's side of the heartbeat session parameters (negotiated upwards by the guest). */
+export interface GuestSessionSettings {
+  intervalMs: number;
+  threshold: number;
+}
+
+export interface GuestChannelRunnerOptions {
+  channel: GuestChannel;
+  clock: Clock;
+  log: Logger;
+  session: GuestSessionSettings;
+  reconnect: ReconnectPolicy;
+  /** Longest wait for the final `exit` line to drain when the channel is stopped. */
+  closeGraceMs: number;
+  /** A health event of a session, with the parameters that session negotiated. */
+  onHealth: (health: GuestHealth, negotiated: GuestSessionSettings) => void;
+  /** A connection attempt finished. */
+  onConnect: (connected: boolean) => void;
+  /** A session's socket closed; its counters are final. */
+  onSessionClosed: (counters: Readonly<HostCounters>) => void;
+}
+
+interface LiveSession {
+  host: SocketHostSession;
+  socket: Socket;
+}
+
+/**
+ * Keeps one channel connected: dials the chardev socket, drives a SocketHostSession on it
+ * until the socket closes, and dials again with a doubling delay. Never throws.
+ */
+export class GuestChannelRunner {
+  private readonly stopper = new AbortController();
+  private live: LiveSession | undefined;
+  private lastHealth: GuestHealth = { state: "Unknown" };
+  private failures = 0;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: GuestChannelRunnerOptions) {}
+
+  get channel(): GuestChannel {
+    return this.options.channel;
+  }
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  status(): GuestChannelStatus {
+    return {
+      ...this.options.channel,
+      connected: this.live !== undefined,
+      sessionState: this.live ? this.live.host.session.state : "Disconnected",
+      health: this.lastHealth,
+      connectFailures: this.failures,
+    };
+  }
+
+  /** Counters of the session on the open socket, if any. */
+  liveCounters(): Readonly<HostCounters> | undefined {
+    return this.live?.host.session.counters();
+  }
+
+  /** Ends monitoring: sends `exit` on an active session, closes the socket, stops retrying. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopper.signal.aborted) return this.loopDone;
+    this.stopper.abort(new Error(reason));
+    const live = this.live;
+    if (live) this.closeLive(live, reason);
+    await this.loopDone;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stopper.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const socket = await this.connect();
+      if (socket) {
+        attempt = 0;
+        await this.runSession(socket);
+      }
+      if (signal.aborted) break;
+      try {
+        await this.options.clock.sleep(reconnectDelayMs(attempt++, this.options.reconnect), signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Dials the socket; undefined when it is missing, refuses, or the runner stopped meanwhile. */
+  private connect(): Promise<Socket | undefined> {
+    const { socketPath, instanceUuid } = this.options.channel;
+    return new Promise((resolve) => {
+      const socket = createConnection(socketPath);
+      socket.once("error", (err: Error) => {
+        this.failures++;
+        if (this.failures === 1) this.options.log.debug({ instanceUuid, socketPath, err: err.message }, "guest channel not reachable; retrying");
+        this.options.onConnect(false);
+        resolve(undefined);
+      });
+      socket.once("connect", () => {
+        socket.removeAllListeners("error");
+        if (this.stopper.signal.aborted) {
+          socket.destroy();
+          resolve(undefined);
+          return;
+        }
+        this.failures = 0;
+        this.options.onConnect(true);
+        this.options.log.info({ instanceUuid, socketPath }, "guest channel connected");
+        resolve(socket);
+      });
+    });
+  }
+
+  /** Runs a host session on the socket; resolves when the socket closes or the runner stops. */
+  private runSession(socket: Socket): Promise<void> {
+    const { clock, session } = this.options;
+    const signal = this.stopper.signal;
+    return new Promise((resolve) => {
+      const onAbort = (): void => resolve();
+      const live: LiveSession = {
+        socket,
+        host: new SocketHostSession(socket, {
+          clock,
+          intervalMs: session.intervalMs,
+          threshold: session.threshold,
+          onEvent: (event) => this.onEvent(event, live),
+          onClose: () => {
+            signal.removeEventListener("abort", onAbort);
+            if (this.live === live) this.live = undefined;
+            this.options.onSessionClosed(live.host.session.counters());
+            this.options.log.info({ instanceUuid: this.options.channel.instanceUuid }, "guest channel closed");
+            resolve();
+          },
+        }),
+      };
+      this.live = live;
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private onEvent(event: HostEvent, live: LiveSession): void {
+    const instanceUuid = this.options.channel.instanceUuid;
+    switch (event.type) {
+      case "health":
+        this.lastHealth = event.health;
+        this.options.onHealth(event.health, live.host.session.negotiated);
+        return;
+      case "session-started":
+        this.options.log.info({ instanceUuid, bootId: event.bootId, agent: event.agent, intervalMs: event.intervalMs, threshold: event.threshold }, "guest heartbeat session started");
+        return;
+      case "session-ended":
+        this.options.log.info({ instanceUuid, by: event.by, reason: event.reason }, "guest heartbeat session ended");
+        return;
+      case "vote":
+        return;
+    }
+  }
+
+  /** Sends exit, then closes the socket once the line has drained (or after the grace time). */
+  private closeLive(live: LiveSession, reason: string): void {
+    live.host.stop(reason);
+    const { socket } = live;
+    if (socket.destroyed) return;
+    if (socket.writableFinished) {
+      socket.destroy();
+      return;
+    }
+    const grace = new AbortController();
+    socket.once("finish", () => {
+      grace.abort();
+      socket.destroy();
+    });
+    socket.once("close", () => grace.abort());
+    void this.options.clock.sleep(this.options.closeGraceMs, grace.signal).then(
+      () => socket.destroy(),
+      () => undefined,
+    );
+  }
+}
