@@ -1,0 +1,60 @@
+import type { DomainEventKind } from "../reports/agent-report.js";
+import { splitLifecyclePayload, type VirshEvent } from "./parse-virsh-event.js";
+
+/** What one libvirt event means for the operator. */
+export interface DomainEventClass {
+  /** The report to send, when the event is one the operator acts on. */
+  kind?: DomainEventKind;
+  /** libvirt's own words, for humans: "Stopped Destroyed", "Watchdog none". */
+  detail: string;
+  /** The set of domains or their XML may have changed: refresh the inventory. */
+  refreshInventory: boolean;
+}
+
+/**
+ * Lifecycle event word → detail → kind. Details not listed are not reported: a stop for a
+ * migration, save or snapshot is planned; a plain pause is an operator's choice.
+ */
+const LIFECYCLE: Record<string, Record<string, DomainEventKind> | DomainEventKind> = {
+  Stopped: { Crashed: "Crashed", Destroyed: "StoppedUnrequested", Failed: "StoppedUnrequested", Shutdown: "GuestShutdown" },
+  Crashed: "Crashed",
+  Suspended: { "I/O Error": "PausedIOError" },
+  Started: "Started",
+  Resumed: "Started",
+};
+
+/** Lifecycle events after which the inventory is read again (new domain, new XML, new socket). */
+const REFRESHING = new Set(["Defined", "Undefined", "Started", "Stopped"]);
+
+/**
+ * Classifies one parsed virsh event. libvirt cannot tell a stop that Nova asked for from one
+ * behind Nova's back (both are Stopped/Destroyed): the agent reports StoppedUnrequested and
+ * the operator compares with Nova's instance actions.
+ */
+export function classifyDomainEvent(event: VirshEvent): DomainEventClass {
+  if (event.type === "watchdog") return { kind: "WatchdogFired", detail: `Watchdog ${event.payload}`.trim(), refreshInventory: false };
+  if (event.type !== "lifecycle") return { detail: `${event.type} ${event.payload}`.trim(), refreshInventory: false };
+  const { event: word, detail } = splitLifecyclePayload(event.payload);
+  const rule = LIFECYCLE[word];
+  const kind = typeof rule === "string" ? rule : rule?.[detail];
+  const out: DomainEventClass = { detail: event.payload, refreshInventory: REFRESHING.has(word) };
+  if (kind !== undefined) out.kind = kind;
+  return out;
+}
+
+/**
+ * The kind a domain's current state implies, from `virsh domstate --reason` output
+ * (`shut off (destroyed)`, `running (booted)`, `paused (ioerror)`). Used after a reconnect
+ * to catch up with events that happened while no event stream was connected.
+ */
+export function kindFromDomainState(state: string): DomainEventKind | undefined {
+  const m = /^(.+?)(?: \((.+)\))?$/.exec(state.trim());
+  if (!m) return undefined;
+  const [, main = "", reason = ""] = m;
+  if (main === "running") return "Started";
+  if (main === "crashed") return "Crashed";
+  if (main === "paused") return reason === "ioerror" ? "PausedIOError" : undefined;
+  if (main !== "shut off") return undefined;
+  const byReason: Record<string, DomainEventKind> = { destroyed: "StoppedUnrequested", failed: "StoppedUnrequested", crashed: "Crashed", shutdown: "GuestShutdown" };
+  return byReason[reason];
+}
