@@ -13,6 +13,8 @@ export const LIMITS = {
   maxDeadlineMs: 600_000,
   maxReasonBytes: 256,
   maxSeq: Number.MAX_SAFE_INTEGER,
+  /** Upper bound of the host's response window (half the interval otherwise). */
+  maxResponseWindowMs: 500,
 } as const;
 
 export type Group = "base" | "heartbeat" | "sgm";

@@ -56,6 +56,25 @@ const NO_SESSION: GuestPdu = { group: "base", type: "error", body: { code: "no_s
 const ACTION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const ACTION = /^[a-z][a-z0-9-]{0,31}$/;
 
+/**
+ * How long after a challenge the host waits for its response before counting a miss:
+ * half the interval, at most 500 ms. Counting the miss at this deadline rather than at the
+ * next challenge bounds the time from a freeze to Unresponsive by
+ * `interval × threshold + responseWindowMs(interval)` wherever in the interval the freeze falls.
+ */
+export function responseWindowMs(intervalMs: number): number {
+  return Math.min(Math.floor(intervalMs / 2), LIMITS.maxResponseWindowMs);
+}
+
+interface Outstanding {
+  seq: number;
+  nonce: string;
+  /** When the response is due; a miss is counted then if none was accepted. */
+  respondByMs: number;
+  /** The miss for this challenge has been counted (at most one per challenge). */
+  missCounted: boolean;
+}
+
 function clamp(n: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, n));
 }
@@ -80,7 +99,7 @@ export class HostSession {
   private intervalMs = 0;
   private threshold = 0;
   private seq = 0;
-  private outstanding: { seq: number; nonce: string } | undefined;
+  private outstanding: Outstanding | undefined;
   private nextChallengeAtMs = 0;
   private misses = 0;
   private readonly votes = new Map<string, PendingVote>();
@@ -115,9 +134,13 @@ export class HostSession {
     return { ...this.count };
   }
 
-  /** The earliest time at which `tick` has something to do, if any. */
+  /** The earliest time at which `tick` has something to do, if any: the outstanding challenge's response deadline, the next challenge or a vote deadline. */
   nextDeadlineMs(): number | undefined {
-    let next = this.current === "Active" ? this.nextChallengeAtMs : undefined;
+    let next: number | undefined;
+    if (this.current === "Active") {
+      next = this.nextChallengeAtMs;
+      if (this.outstanding && !this.outstanding.missCounted) next = Math.min(next, this.outstanding.respondByMs);
+    }
     for (const v of this.votes.values()) next = next === undefined ? v.deadlineAtMs : Math.min(next, v.deadlineAtMs);
     return next;
   }
@@ -185,10 +208,11 @@ export class HostSession {
 
   private challenge(nowMs: number, out: HostOutput): void {
     this.seq++;
-    this.outstanding = { seq: this.seq, nonce: this.nonce() };
+    const nonce = this.nonce();
+    this.outstanding = { seq: this.seq, nonce, respondByMs: nowMs + responseWindowMs(this.intervalMs), missCounted: false };
     this.nextChallengeAtMs = nowMs + this.intervalMs;
     this.count.challengesSent++;
-    out.send.push(encodePdu({ group: "heartbeat", type: "challenge", body: { ...this.outstanding } }));
+    out.send.push(encodePdu({ group: "heartbeat", type: "challenge", body: { seq: this.seq, nonce } }));
   }
 
   private onResponse(r: ResponseBody, out: HostOutput): void {
@@ -205,6 +229,8 @@ export class HostSession {
       this.count.badNonce++;
       return;
     }
+    // Accepted even after its response deadline while it is still the outstanding challenge:
+    // the guest is alive, only slow. A miss already counted for it stays counted.
     this.outstanding = undefined;
     this.misses = 0;
     this.count.responsesAccepted++;
@@ -253,12 +279,20 @@ export class HostSession {
     out.events.push({ type: "health", health });
   }
 
-  /** Runs what is due at `nowMs`: counts a miss and sends the next challenge, expires votes. */
+  /**
+   * Runs what is due at `nowMs`: counts a miss when the outstanding challenge's response
+   * deadline has passed unanswered, sends the next challenge when it is due, expires votes.
+   * After a stall of the host itself nothing is caught up: at most one miss per challenge.
+   */
   tick(nowMs: number): HostOutput {
     const out: HostOutput = { send: [], events: [] };
-    if (this.current === "Active" && nowMs >= this.nextChallengeAtMs) {
-      if (this.outstanding) this.miss(out);
-      this.challenge(nowMs, out);
+    if (this.current === "Active") {
+      const o = this.outstanding;
+      if (o && !o.missCounted && nowMs >= o.respondByMs) {
+        o.missCounted = true;
+        this.miss(out);
+      }
+      if (nowMs >= this.nextChallengeAtMs) this.challenge(nowMs, out);
     }
     for (const [id, v] of this.votes) {
       if (nowMs < v.deadlineAtMs) continue;

@@ -26,7 +26,7 @@ const PLAIN_COUNTERS: readonly (readonly [keyof HostCounters, string, string])[]
   ["sessions", "vmkeeper_agent_guest_sessions_started_total", "Heartbeat sessions started (guest init accepted)."],
   ["challengesSent", "vmkeeper_agent_guest_challenges_sent_total", "Heartbeat challenges sent to guests."],
   ["responsesAccepted", "vmkeeper_agent_guest_responses_accepted_total", "Guest responses accepted (right seq and nonce)."],
-  ["missed", "vmkeeper_agent_guest_challenges_missed_total", "Challenges not answered within one interval."],
+  ["missed", "vmkeeper_agent_guest_challenges_missed_total", "Challenges not answered by their response deadline (min(interval / 2, 500 ms) after sending)."],
   ["errorsReceived", "vmkeeper_agent_guest_errors_received_total", "base/error messages received from guests."],
 ];
 

@@ -86,18 +86,23 @@ describe("GuestChannelManager (real unix sockets, scripted guest, fake clock)", 
     const c = await healthySession(g, undefined, { intervalMs: 1500 });
     await eventually(() => assert.deepEqual(sink.states(), ["Healthy"]));
     assert.deepEqual(sink.reports[0], { kind: "GuestHealth", host: "compute-7", instanceUuid: UUID, state: "Healthy", intervalMs: 1500, threshold: 3, at: "2026-01-01T00:00:00.000Z" });
-    await tick(c, 1500); // challenge 2 goes unanswered
-    await tick(c, 1500); // miss 1
-    await tick(c, 1500); // miss 2
+    // Each unanswered challenge is a miss at its response deadline, min(1500 / 2, 500) = 500 ms after it.
+    await tick(c, 1500); // challenge 2 at 1.5 s goes unanswered
+    await tick(c, 1500); // miss 1 at 2 s, challenge 3 at 3 s
+    const fourth = await tick(c, 1500); // miss 2 at 3.5 s, challenge 4 at 4.5 s
     assert.deepEqual(sink.states(), ["Healthy"]);
-    const last = await tick(c, 1500); // miss 3
+    await clock.advance(499);
+    assert.deepEqual(sink.states(), ["Healthy"]);
+    await clock.advance(1); // miss 3 at 5 s = 1.5 s × 3 + 500 ms after the last answer
     await eventually(() => assert.deepEqual(sink.states(), ["Healthy", "Unresponsive"]));
     assert.equal(sink.reports[1]?.reason, "3 consecutive challenges missed");
-    assert.equal(sink.reports[1]?.at, "2026-01-01T00:00:06.000Z");
+    assert.equal(sink.reports[1]?.at, "2026-01-01T00:00:05.000Z");
     assert.equal(await metric(registry, "vmkeeper_agent_guest_state", { instance_uuid: UUID, state: "Unresponsive" }), 1);
     assert.equal(await metric(registry, "vmkeeper_agent_guest_challenges_missed_total"), 3);
-    c.send({ group: "heartbeat", type: "response", body: { seq: last.body.seq, nonce: last.body.nonce, health: "healthy" } });
+    // A late answer to challenge 4, still outstanding: the guest is back; the miss stays counted.
+    c.send({ group: "heartbeat", type: "response", body: { seq: fourth.body.seq, nonce: fourth.body.nonce, health: "healthy" } });
     await eventually(() => assert.deepEqual(sink.states(), ["Healthy", "Unresponsive", "Healthy"]));
+    assert.equal(await metric(registry, "vmkeeper_agent_guest_challenges_missed_total"), 3);
   });
 
   it("reports Unhealthy with the guest's reason once, and Exited when the guest agent stops", async () => {
