@@ -1,5 +1,7 @@
 import { instanceRecoveryMetrics } from "../controllers/instance-recovery/instance-recovery-metrics.js";
 import { InstanceRecoveryReconciler } from "../controllers/instance-recovery/instance-recovery-reconciler.js";
+import type { AgentReportTable } from "../agent-reports/report-table.js";
+import { reportedStopCause } from "../controllers/guest-actions/pending-triggers.js";
 import type { Controller, Reconciler } from "../kube/controller.js";
 import { objectKey } from "../kube/resource-type.js";
 import type { OperatorContext } from "./operator-context.js";
@@ -10,7 +12,7 @@ import type { LeaderView } from "./start-controllers.js";
  * caches and shared cloud connections. Kept out of startControllers so that it is one
  * line there.
  */
-export function instanceRecoveryController(ctx: OperatorContext, leader: LeaderView, make: (name: string, reconciler: Reconciler) => Controller): Controller {
+export function instanceRecoveryController(ctx: OperatorContext, leader: LeaderView, make: (name: string, reconciler: Reconciler) => Controller, reports?: AgentReportTable): Controller {
   const { informers: inf, clock, registry } = ctx;
   const controller = make("instancerecovery", new InstanceRecoveryReconciler({
     getCloud: (key) => inf.clouds.get(key),
@@ -23,6 +25,8 @@ export function instanceRecoveryController(ctx: OperatorContext, leader: LeaderV
     clock,
     isLeader: () => leader.isLeader(),
     metrics: instanceRecoveryMetrics(registry),
+    // The host agent's libvirt events tell a crash from an in-guest shutdown (crashAction / guestShutdownAction).
+    ...(reports ? { stopCause: (id: string) => reportedStopCause(reports.get(id)) } : {}),
   }));
   controller.watch(inf.clouds);
   // A policy edit (mode, pause, vmMonitoring) takes effect at once, not at the next pass.

@@ -29,6 +29,15 @@ export interface OperatorConfig {
   fenceAgentDir: string | undefined;
   /** UDP address for kdump notices; "" (default) turns the receiver off. */
   kdumpBindAddress: string;
+  /** HTTPS address of the agent report endpoint (`POST /v1/reports`); "" (default) turns it off. */
+  agentReportsBindAddress: string;
+  /** PEM serving certificate and key of the report endpoint (a mounted TLS Secret). */
+  agentReportsTlsCertFile: string | undefined;
+  agentReportsTlsKeyFile: string | undefined;
+  /** File of accepted bearer tokens, one per line (a mounted Secret). */
+  agentReportsTokenFile: string | undefined;
+  /** Serve the report endpoint over plain HTTP (tests only). */
+  agentReportsInsecureHttp: boolean;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +71,11 @@ const OPTIONS = {
   "ipmitool-path": { type: "string" },
   "fence-agent-dir": { type: "string" },
   "kdump-bind-address": { type: "string" },
+  "agent-reports-bind-address": { type: "string" },
+  "agent-reports-tls-cert-file": { type: "string" },
+  "agent-reports-tls-key-file": { type: "string" },
+  "agent-reports-token-file": { type: "string" },
+  "agent-reports-insecure-http": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -89,6 +103,11 @@ VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (for example VMKEEPER_LOG_LEVEL=debug); flag
   --ipmitool-path PATH              ipmitool for IPMI fencing devices (default: ipmitool on PATH)
   --fence-agent-dir DIR             folder of the fence_* agents (default: PATH)
   --kdump-bind-address HOST:PORT    UDP address for kdump notices of HostFencing Kdump devices (default "": off)
+  --agent-reports-bind-address HOST:PORT  HTTPS address of the agent report endpoint POST /v1/reports (default "": off)
+  --agent-reports-tls-cert-file PATH  serving certificate (PEM) of the report endpoint
+  --agent-reports-tls-key-file PATH   its private key (PEM)
+  --agent-reports-token-file PATH   accepted agent bearer tokens, one per line (a mounted Secret; re-read on change)
+  --agent-reports-insecure-http true|false  serve the report endpoint over plain HTTP (tests only; default false)
 `;
 
 /** Parses flags with environment fallbacks and validates them all, reporting every problem at once. */
@@ -133,6 +152,11 @@ export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Ope
     ipmitoolPath: pick("ipmitool-path"),
     fenceAgentDir: pick("fence-agent-dir"),
     kdumpBindAddress: values["kdump-bind-address"] ?? env.VMKEEPER_KDUMP_BIND_ADDRESS ?? "",
+    agentReportsBindAddress: values["agent-reports-bind-address"] ?? env.VMKEEPER_AGENT_REPORTS_BIND_ADDRESS ?? "",
+    agentReportsTlsCertFile: pick("agent-reports-tls-cert-file"),
+    agentReportsTlsKeyFile: pick("agent-reports-tls-key-file"),
+    agentReportsTokenFile: pick("agent-reports-token-file"),
+    agentReportsInsecureHttp: parseBool(pick("agent-reports-insecure-http") ?? "false", "agent-reports-insecure-http", problems),
   };
   validate(cfg, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -153,9 +177,24 @@ function validate(cfg: OperatorConfig, problems: string[]): void {
   if (cfg.heartbeatBindAddress !== "" && !parseBindAddress(cfg.heartbeatBindAddress)) problems.push(`--heartbeat-bind-address: "${cfg.heartbeatBindAddress}" is not HOST:PORT`);
   if (cfg.kdumpBindAddress !== "" && !parseHostPort(cfg.kdumpBindAddress)) problems.push(`--kdump-bind-address: "${cfg.kdumpBindAddress}" is not HOST:PORT`);
   if (cfg.heartbeatBindAddress !== "" && !cfg.heartbeatKeyFile) problems.push('--heartbeat-key-file: required while the heartbeat receiver is on (or pass --heartbeat-bind-address="" to turn it off)');
+  validateAgentReports(cfg, problems);
   for (const [flag, addr] of [["metrics-bind-address", cfg.metricsBindAddress], ["health-probe-bind-address", cfg.healthProbeBindAddress]] as const) {
     if (!parseBindAddress(addr)) problems.push(`--${flag}: "${addr}" is not HOST:PORT with a port 0..65535`);
   }
+}
+
+function validateAgentReports(cfg: OperatorConfig, problems: string[]): void {
+  if (cfg.agentReportsBindAddress === "") {
+    if (cfg.agentReportsInsecureHttp) problems.push("--agent-reports-insecure-http: needs --agent-reports-bind-address");
+    return;
+  }
+  if (!parseBindAddress(cfg.agentReportsBindAddress)) problems.push(`--agent-reports-bind-address: "${cfg.agentReportsBindAddress}" is not HOST:PORT with a port 0..65535`);
+  if (!cfg.agentReportsTokenFile) problems.push("--agent-reports-token-file: required while the report endpoint is on");
+  if (cfg.agentReportsInsecureHttp) {
+    if (cfg.agentReportsTlsCertFile || cfg.agentReportsTlsKeyFile) problems.push("--agent-reports-insecure-http: conflicts with --agent-reports-tls-cert-file/--agent-reports-tls-key-file");
+    return;
+  }
+  if (!cfg.agentReportsTlsCertFile || !cfg.agentReportsTlsKeyFile) problems.push("--agent-reports-tls-cert-file and --agent-reports-tls-key-file: both required while the report endpoint is on (plain HTTP only with --agent-reports-insecure-http=true, for tests)");
 }
 
 function parseBool(raw: string, flag: string, problems: string[]): boolean {

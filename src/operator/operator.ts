@@ -18,6 +18,7 @@ import { startMetricsServer, startProbeServer, type ListeningServer } from "./pr
 import { parseHostPort } from "../heartbeat/udp-address.js";
 import { buildFencing } from "./build-fencing.js";
 import { startControllers, type LeaderView } from "./start-controllers.js";
+import { startAgentReports } from "./agent-reports-receiver.js";
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -30,7 +31,7 @@ export type OperatorOutcome = "lost" | "stopped";
 
 /**
  * The composition root: every side-effecting dependency is built here and handed down.
- * Every replica runs the informers, the heartbeat receiver, probes and metrics (a standby
+ * Every replica runs the informers, the heartbeat and agent report receivers, probes and metrics (a standby
  * is warm and ready); only the leader runs controllers, and the REST client refuses writes
  * from a replica whose lease has passed its renew deadline.
  */
@@ -44,18 +45,19 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
 
   const background = new AbortController();
   const receiver = await startHeartbeats(cfg, clock, log, registry, background.signal);
+  const reports = await startAgentReports(cfg, clock, log, registry, background.signal);
   const deliveries = new NotificationDeliveries();
   const notifiers = new NotifierRegistry({ poster: new TransportHttpPoster(), clock, logger: log.child({ component: "notify" }), metrics: prometheusNotificationMetrics(registry), onReport: (policyKey, report) => deliveries.report(policyKey, report) });
   const probe = await startProbeServer(cfg.healthProbeBindAddress, ctx.all.map((i) => ({ name: `informer-${i.name}`, ready: () => i.isHealthy() })));
   const metrics = await startMetricsServer(cfg.metricsBindAddress, registry);
-  log.info({ healthPort: probe.port, metricsPort: metrics.port, identity: cfg.identity, namespace: cfg.namespace ?? "(all)", heartbeats: cfg.heartbeatBindAddress || "off" }, "vmkeeper operator started");
+  log.info({ healthPort: probe.port, metricsPort: metrics.port, identity: cfg.identity, namespace: cfg.namespace ?? "(all)", heartbeats: cfg.heartbeatBindAddress || "off", agentReports: cfg.agentReportsBindAddress || "off" }, "vmkeeper operator started");
   const informerRuns = ctx.all.map((i) => i.run(background.signal));
 
   const leader: LeaderView = { identity: cfg.identity, leaseEpoch: () => 0, isLeader: () => true, leadingSinceMs: clock.monotonicMs() };
   const fencing = buildFencing(ctx);
   const kdumpAddress = cfg.kdumpBindAddress ? parseHostPort(cfg.kdumpBindAddress) : undefined;
   if (fencing.kdump && kdumpAddress) log.info({ port: await fencing.kdump.listen(kdumpAddress.host, kdumpAddress.port) }, "kdump notice receiver listening");
-  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, notifiers, deliveries, fencing: fencing.provider, fenceDevices: fencing.devices, fencingMetrics: fencing.metrics };
+  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, reports: reports?.table, notifiers, deliveries, fencing: fencing.provider, fenceDevices: fencing.devices, fencingMetrics: fencing.metrics };
   let outcome: OperatorOutcome = "stopped";
   let controllersDone: Promise<void> = Promise.resolve();
   if (cfg.leaderElect) {
@@ -91,7 +93,7 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
 
   await controllersDone;
   background.abort();
-  await Promise.all([...informerRuns, receiver?.stop(), fencing.kdump?.close()]);
+  await Promise.all([...informerRuns, receiver?.stop(), reports?.stop(), fencing.kdump?.close()]);
   await notifiers.close(2000);
   await closeAll([probe, metrics]);
   ctx.rest.close();

@@ -24,6 +24,8 @@ import type { NotifierRegistry } from "../notify/notifier-registry.js";
 import type { OperatorContext } from "./operator-context.js";
 import { WebhookIncidentSink } from "./webhook-incident-sink.js";
 import { instanceRecoveryController } from "./instance-recovery-controller.js";
+import { guestActionsController } from "./guest-actions-controller.js";
+import type { AgentReportTable } from "../agent-reports/report-table.js";
 
 export interface LeaderView {
   identity: string;
@@ -37,6 +39,8 @@ export interface ControllerDeps {
   ctx: OperatorContext;
   leader: LeaderView;
   receiver: HeartbeatReceiver | undefined;
+  /** What the node agents reported (undefined: the report endpoint is off). */
+  reports?: AgentReportTable | undefined;
   notifiers: NotifierRegistry;
   /** Webhook delivery reports of `notifiers`, written back to the Incidents by the incident controller. */
   deliveries?: NotificationDeliveries;
@@ -134,8 +138,8 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   }
   for (const p of inf.policies.items()) policies.enqueue(objectKey(p));
   for (const hf of inf.hostFencings.items()) fencings.enqueue(objectKey(hf));
-  const recoveries = instanceRecoveryController(ctx, d.leader, make);
-  return Promise.all([clouds.run(leading), policies.run(leading), monitor.run(leading), incidents.run(leading), fencings.run(leading), recoveries.run(leading)]).then(() => undefined);
+  const vmLevel = [instanceRecoveryController(ctx, d.leader, make, d.reports), ...(d.reports ? [guestActionsController(ctx, d.leader, d.reports, make, leading)] : [])];
+  return Promise.all([clouds, policies, monitor, incidents, fencings, ...vmLevel].map((c) => c.run(leading))).then(() => undefined);
 }
 
 interface ByNamespace {

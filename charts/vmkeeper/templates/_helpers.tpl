@@ -113,6 +113,13 @@ the cluster send their heartbeats to <this>.<namespace>.svc:<heartbeat.port>.
 {{- end }}
 
 {{/*
+Name of the headless Service of the agent report endpoint (one address per replica).
+*/}}
+{{- define "vmkeeper.agentReportsServiceName" -}}
+{{- printf "%s-agent-reports" (include "vmkeeper.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
 Name of the Secret with the heartbeat keys: heartbeat.existingSecret, or the one the chart
 generates.
 */}}
@@ -149,6 +156,12 @@ naming the keys involved.
 {{- $pdb := .Values.podDisruptionBudget }}
 {{- if and $pdb.enabled (gt (int .Values.replicaCount) 1) (not (kindIs "string" $pdb.minAvailable)) (ge (int $pdb.minAvailable) (int .Values.replicaCount)) }}
 {{- fail "podDisruptionBudget.minAvailable must be less than replicaCount, or no node could ever be drained" }}
+{{- end }}
+{{- if and .Values.agent.enabled (not .Values.agentReports.enabled) }}
+{{- fail "agent.enabled requires agentReports.enabled: the agent sends its reports to the operator's endpoint" }}
+{{- end }}
+{{- if and .Values.agent.enabled (not .Values.heartbeat.enabled) }}
+{{- fail "agent.enabled requires heartbeat.enabled" }}
 {{- end }}
 {{- if eq (int .Values.metrics.port) (int .Values.health.port) }}
 {{- fail "metrics.port and health.port must differ" }}

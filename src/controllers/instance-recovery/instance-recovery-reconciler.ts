@@ -32,6 +32,8 @@ export interface InstanceRecoveryDeps {
   /** Instance histories read from Nova per cloud and pass at most (default 50). */
   maxHistoryReadsPerPass?: number;
   metrics?: InstanceRecoveryMetrics;
+  /** Why an instance's guest stopped, when the host agent reported it (libvirt events); undefined: unknown. */
+  stopCause?: (instanceId: string) => "Crash" | "GuestShutdown" | undefined;
 }
 
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -82,6 +84,7 @@ export class InstanceRecoveryReconciler implements Reconciler {
         nowMs: this.d.clock.monotonicMs(),
         maxHistoryReads: this.d.maxHistoryReadsPerPass ?? 50,
         opts: { signal: ctx.signal },
+        ...(this.d.stopCause ? { stopCause: this.d.stopCause } : {}),
       });
     } catch (err: unknown) {
       const failure = classifyConnectionError(err);

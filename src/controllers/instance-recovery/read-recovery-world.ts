@@ -30,6 +30,8 @@ export interface ReadRecoveryWorldInput {
   /** Histories read from Nova per pass at most; the others wait for the next pass. */
   maxHistoryReads: number;
   opts: CallOptions;
+  /** The host agent's word on why a guest stopped (sets RecoveryCandidate.stopCause). */
+  stopCause?: (instanceId: string) => "Crash" | "GuestShutdown" | undefined;
 }
 
 /**
@@ -48,6 +50,10 @@ export async function readRecoveryWorld(o: ReadRecoveryWorldInput): Promise<Reco
   const [groups, flavors] = await Promise.all([o.nova.listServerGroups({ allProjects: true }, o.opts), o.nova.listFlavors({ includePrivate: true }, o.opts)]);
   const protectedDown = protectedCandidates(down, toInstanceInventory(down, groups, flavors, undefined).instances, o.policies, o.computeHosts);
   o.cache.retain(new Set(protectedDown.map((p) => p.candidate.id)));
+  for (const { candidate } of protectedDown) {
+    const cause = o.stopCause?.(candidate.id);
+    if (cause) candidate.stopCause = cause;
+  }
   const settings = new Map(o.settings.map((s) => [s.policy, s]));
   const hostBy = new Map(hosts.map((h) => [h.serviceHost, h]));
   let reads = 0;

@@ -1,0 +1,169 @@
+import type { ComputeHost, Incident, InstanceHAPolicy } from "../../api/v1alpha1/index.js";
+import type { AgentReportTable } from "../../agent-reports/report-table.js";
+import { errorMessage } from "../../kube/api-error.js";
+import type { ReconcileContext, ReconcileRequest, ReconcileResult, Reconciler } from "../../kube/controller.js";
+import type { EventRecorder } from "../../kube/event-recorder.js";
+import { NovaError } from "../../openstack/nova-errors.js";
+import type { GuestActionPlan, GuestHostFacts } from "../../recovery/guest/guest-action-model.js";
+import { GuestEventReason } from "../../recovery/guest/guest-action-model.js";
+import { planGuestAction } from "../../recovery/guest/plan-guest-action.js";
+import type { Clock } from "../../util/clock.js";
+import { classifyConnectionError } from "../openstack-cloud/classify-connection-error.js";
+import { toRecord } from "../instance-recovery/instance-action-cache.js";
+import { hostFacts } from "../instance-recovery/read-recovery-world.js";
+import type { GuestActionMetrics } from "./guest-actions-metrics.js";
+import { guestSettings } from "./guest-settings.js";
+import { locateInstance, type GuestActionsNova, type LocateDeps, type LocatedInstance } from "./locate-instance.js";
+import { pendingTriggers, type EpochTrigger } from "./pending-triggers.js";
+
+export interface GuestActionsDeps extends LocateDeps {
+  table: AgentReportTable;
+  listIncidents: (namespace: string) => Incident[];
+  /** vmkeeper's Keystone user id for the cloud, once known (its reboots count against the restart budget). */
+  selfUserId: (namespace: string, cloud: string) => string | undefined;
+  events: EventRecorder;
+  clock: Clock;
+  /** Checked before every Nova action: a replica past its renew deadline sends nothing. */
+  isLeader: () => boolean;
+  metrics?: GuestActionMetrics;
+}
+
+/** Epochs remembered per instance at most (an instance's reports are state changes: few are live at once). */
+const MAX_EPOCHS_PER_INSTANCE = 16;
+/** Instances whose handled epochs are remembered at most (the oldest entry goes first; Nova's record still guards it). */
+const MAX_INSTANCES = 50_000;
+const RETRY_NOT_CONNECTED_MS = 5_000;
+const MIN_REQUEUE_MS = 1_000;
+
+/**
+ * Corrective actions on what the host agents report (guest heartbeat health, libvirt
+ * events), one key per instance UUID, fed by the report table. Per pending report epoch:
+ * find the instance and its protecting policy, read Nova's record of it, let the pure
+ * planner decide, apply once (a reboot or stop, Events on the policy, the metric). An
+ * epoch is acted on once: remembered here, and — across restarts and leader changes —
+ * recognised from Nova's instance actions (a power action after the report means it was
+ * dealt with).
+ */
+export class GuestActionsReconciler implements Reconciler {
+  private readonly done = new Map<string, string[]>();
+
+  constructor(private readonly d: GuestActionsDeps) {}
+
+  async reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const id = req.name.toLowerCase();
+    const state = this.d.table.get(id);
+    if (!state) {
+      this.done.delete(id);
+      return;
+    }
+    const pending = pendingTriggers(state).filter((t) => !this.isDone(id, t.epoch));
+    const first = pending[0];
+    if (!first) return;
+    let located: Awaited<ReturnType<typeof locateInstance>>;
+    try {
+      located = await locateInstance(this.d, id, first.trigger.host, { signal: ctx.signal });
+    } catch (err: unknown) {
+      const failure = classifyConnectionError(err);
+      if (!failure) throw err;
+      ctx.log.info({ instance: id, failure: failure.kind, err: failure.message }, "guest actions: reading the cloud failed; trying again");
+      return { requeueAfterMs: RETRY_NOT_CONNECTED_MS };
+    }
+    if ("notConnected" in located) return { requeueAfterMs: RETRY_NOT_CONNECTED_MS };
+    if ("notFound" in located) {
+      ctx.log.info({ instance: id, why: located.notFound }, "guest actions: reported instance not found; nothing to do");
+      for (const t of pending) this.markDone(id, t.epoch);
+      return;
+    }
+    const wakes: number[] = [];
+    for (const t of pending) {
+      const wake = await this.handle(located.found, t, state.lastStarted?.at, ctx);
+      if (wake !== undefined) wakes.push(wake);
+    }
+    if (wakes.length === 0) return;
+    return { requeueAfterMs: Math.max(MIN_REQUEUE_MS, Math.min(...wakes) - this.d.clock.now().getTime()) };
+  }
+
+  /** Plans and applies one epoch; returns when to look again (Wait), else undefined. */
+  private async handle(f: LocatedInstance, t: EpochTrigger, startedAt: string | undefined, ctx: ReconcileContext): Promise<number | undefined> {
+    const { server, policy } = f;
+    const actions = policy ? (await f.nova.listInstanceActions(server.id, {}, { signal: ctx.signal })).map(toRecord).sort((a, b) => b.atMs - a.atMs) : [];
+    const nowMs = this.d.clock.now().getTime();
+    const selfUserId = this.d.selfUserId(f.namespace, f.cloud);
+    const host = this.hostOf(f);
+    const plan = planGuestAction({
+      nowMs,
+      trigger: t.trigger,
+      instance: { id: server.id, name: server.name, status: server.status, taskState: server.taskState, locked: server.locked ?? false, ...(server.lockedReason ? { lockedReason: server.lockedReason } : {}), ...(server.host ? { host: server.host } : {}), actions },
+      policy: policy ? guestSettings(policy) : undefined,
+      ...(host ? { host } : {}),
+      ...(startedAt ? { startedAtMs: Date.parse(startedAt) } : {}),
+      ...(selfUserId ? { selfUserId } : {}),
+    });
+    const fields = { instance: server.id, name: server.name, epoch: t.epoch, policy: policy ? `${f.namespace}/${policy.metadata?.name ?? ""}` : undefined, decision: plan.kind };
+    if (plan.kind === "Wait") {
+      ctx.log.debug(fields, plan.line);
+      return plan.untilMs;
+    }
+    if (plan.kind === "Done") {
+      ctx.log.debug(fields, plan.line);
+      this.markDone(server.id, t.epoch);
+      return undefined;
+    }
+    if (!this.d.isLeader() || ctx.signal.aborted) {
+      ctx.log.info(fields, "not leading any more: guest action left to the next leader");
+      return undefined;
+    }
+    ctx.log.info(fields, plan.line);
+    if (policy) await this.apply(plan, f, policy, ctx);
+    this.markDone(server.id, t.epoch);
+    return undefined;
+  }
+
+  private async apply(plan: Extract<GuestActionPlan, { kind: "Act" | "Report" }>, f: LocatedInstance, policy: InstanceHAPolicy, ctx: ReconcileContext): Promise<void> {
+    for (const e of plan.events) await this.d.events.record(policy, e.type, e.reason, "Observe", e.message);
+    if (plan.kind === "Report") {
+      if (plan.metric) this.d.metrics?.(plan.metric);
+      return;
+    }
+    const nova: GuestActionsNova = f.nova;
+    const verb = plan.action === "HardReboot" ? "hard reboot" : "stop";
+    try {
+      const requestId = plan.action === "HardReboot" ? await nova.hardRebootServer(f.server.id, { signal: ctx.signal }) : await nova.stopServer(f.server.id, { signal: ctx.signal });
+      this.d.metrics?.({ action: plan.metricAction, result: "Accepted" });
+      ctx.log.info({ instance: f.server.id, action: plan.action, requestId }, `guest action: ${verb} accepted by Nova`);
+      await this.d.events.record(policy, plan.actedEvent.type, plan.actedEvent.reason, plan.action, `${plan.actedEvent.message} (request ${requestId ?? "unknown"})`);
+    } catch (err: unknown) {
+      const novaErr = err instanceof NovaError ? err : undefined;
+      const unknown = novaErr ? novaErr.outcomeUnknown || novaErr.status === undefined : true;
+      this.d.metrics?.({ action: plan.metricAction, result: unknown ? "Failed" : "Refused" });
+      ctx.log.warn({ instance: f.server.id, action: plan.action, err: errorMessage(err) }, `guest action: ${verb} failed`);
+      const why = unknown ? `no clear answer (${errorMessage(err)})` : `Nova refused it: ${novaErr?.message ?? errorMessage(err)}`;
+      await this.d.events.record(policy, "Warning", GuestEventReason.GuestActionFailed, plan.action, `${f.server.name} (${f.server.id}): ${verb} failed: ${why}; not retried for this report`);
+    }
+  }
+
+  private hostOf(f: LocatedInstance): GuestHostFacts | undefined {
+    const serviceHost = f.server.host ?? f.computeHost.spec.serviceHost;
+    const hosts: ComputeHost[] = this.d.listHosts(f.namespace).filter((h) => h.spec.cloudRef.name === f.cloud);
+    const facts = hostFacts(hosts, this.d.listIncidents(f.namespace).filter((i) => i.spec.cloudRef.name === f.cloud)).find((h) => h.serviceHost === serviceHost);
+    if (!facts) return undefined;
+    return { maintenance: facts.maintenance, ...(facts.health ? { health: facts.health } : {}), ...(facts.openIncident ? { openIncident: facts.openIncident } : {}) };
+  }
+
+  private isDone(id: string, epoch: string): boolean {
+    return this.done.get(id)?.includes(epoch) ?? false;
+  }
+
+  private markDone(id: string, epoch: string): void {
+    const list = this.done.get(id) ?? [];
+    if (!list.includes(epoch)) list.push(epoch);
+    if (list.length > MAX_EPOCHS_PER_INSTANCE) list.splice(0, list.length - MAX_EPOCHS_PER_INSTANCE);
+    this.done.delete(id);
+    this.done.set(id, list);
+    while (this.done.size > MAX_INSTANCES) {
+      const oldest = this.done.keys().next();
+      if (oldest.done) break;
+      this.done.delete(oldest.value);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import type { AgentReportTable } from "../agent-reports/report-table.js";
+import { guestActionMetrics } from "../controllers/guest-actions/guest-actions-metrics.js";
+import { GuestActionsReconciler } from "../controllers/guest-actions/guest-actions-reconciler.js";
+import type { Controller, Reconciler } from "../kube/controller.js";
+import type { OperatorContext } from "./operator-context.js";
+import type { LeaderView } from "./start-controllers.js";
+
+/**
+ * The guest-actions controller (one key per reported instance), fed by the agent report
+ * table: every accepted report about an instance queues it; on taking the lead, every
+ * instance in the table is looked at once (a standby kept the table warm).
+ */
+export function guestActionsController(ctx: OperatorContext, leader: LeaderView, table: AgentReportTable, make: (name: string, reconciler: Reconciler) => Controller, leading: AbortSignal): Controller {
+  const { informers: inf, clock, registry } = ctx;
+  const controller = make("guestactions", new GuestActionsReconciler({
+    table,
+    allHosts: () => inf.hosts.items(),
+    listHosts: (ns) => ctx.inNamespace(inf.hosts, ns),
+    listPolicies: (ns) => ctx.inNamespace(inf.policies, ns),
+    listIncidents: (ns) => ctx.inNamespace(inf.incidents, ns),
+    novaFor: ctx.novaFor,
+    selfUserId: (ns, cloud) => ctx.connector.current(`${ns}/${cloud}`)?.session.tokenInfo()?.userId,
+    events: ctx.events,
+    clock,
+    isLeader: () => leader.isLeader(),
+    metrics: guestActionMetrics(registry),
+  }));
+  let cursor = 0;
+  const drain = (): void => {
+    const next = table.since(cursor);
+    cursor = next.cursor;
+    for (const e of next.entries) if (e.report.kind !== "ProcessHealth") controller.enqueue(e.report.instanceUuid);
+  };
+  const stop = table.onAccepted(() => drain());
+  leading.addEventListener("abort", () => stop(), { once: true });
+  cursor = table.since(0).cursor;
+  for (const id of table.instanceIds()) controller.enqueue(id);
+  return controller;
+}
