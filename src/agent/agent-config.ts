@@ -19,6 +19,24 @@ export interface AgentConfig {
   healthAddr: string;
   refreshIntervalMs: number;
   logLevel: string;
+  /** Host monitoring and its reports to the operator; undefined: heartbeats and peer checks only. */
+  reports: AgentReportsConfig | undefined;
+}
+
+export interface AgentReportsConfig {
+  endpoints: string[];
+  tokenFile: string;
+  caFile: string | undefined;
+  clientCertFile: string | undefined;
+  clientKeyFile: string | undefined;
+  /** http:// endpoints accepted (tests and labs only). */
+  allowHttp: boolean;
+  /** undefined: libvirt monitoring (and with it the guest heartbeat) off. */
+  libvirtUri: string | undefined;
+  extraProcessChecks: string[];
+  processCheckIntervalMs: number;
+  guestIntervalMs: number;
+  guestThreshold: number;
 }
 
 export class AgentConfigError extends Error {
@@ -43,6 +61,17 @@ const OPTIONS = {
   "health-addr": { type: "string" },
   "refresh-interval-ms": { type: "string" },
   "log-level": { type: "string" },
+  "report-endpoints": { type: "string" },
+  "report-token-file": { type: "string" },
+  "report-ca-file": { type: "string" },
+  "report-client-cert-file": { type: "string" },
+  "report-client-key-file": { type: "string" },
+  "report-allow-http": { type: "string" },
+  "libvirt-uri": { type: "string" },
+  "process-checks": { type: "string" },
+  "process-check-interval-ms": { type: "string" },
+  "guest-interval-ms": { type: "string" },
+  "guest-threshold": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -68,6 +97,22 @@ can also be set as VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (e.g. VMKEEPER_KEY_FILE);
   --health-addr IP:PORT             HTTP /healthz and /metrics (default 0.0.0.0:7948)
   --refresh-interval-ms N           re-resolve targets, re-read peers and key files (default 10000)
   --log-level LEVEL                 trace|debug|info|warn|error (default info)
+
+Host monitoring (on when --report-endpoints is set), reported to the operator over HTTPS:
+  --report-endpoints URL,...        operator report endpoints (https://NAME:PORT/v1/reports); a name
+                                    that resolves to several addresses (a headless Service) means
+                                    every replica, each with its own buffer (re-resolved)
+  --report-token-file PATH          bearer token for the endpoints (required with them; re-read)
+  --report-ca-file PATH             CA bundle that signed the operator's certificate
+  --report-client-cert-file PATH    client certificate for mutual TLS (with --report-client-key-file)
+  --report-client-key-file PATH
+  --report-allow-http true|false    accept http:// endpoints (tests and labs only; default false)
+  --libvirt-uri URI|off             libvirt connection for domain events, the domain inventory and
+                                    the guest heartbeat channels (default qemu:///system)
+  --process-checks NAME[|ALT],...   host processes to check besides nova-compute, libvirtd|virtqemud
+  --process-check-interval-ms N     default 10000
+  --guest-interval-ms N             guest heartbeat challenge interval, 400..60000 (default 1000)
+  --guest-threshold N               missed challenges before Unresponsive, 1..20 (default 3)
 `;
 
 /** Parses flags with VMKEEPER_* fallbacks and reports every problem at once. */
@@ -110,10 +155,58 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentC
     healthAddr: pick("health-addr") ?? "0.0.0.0:7948",
     refreshIntervalMs: int("refresh-interval-ms", 10_000, 1000, 3_600_000),
     logLevel: pick("log-level") ?? "info",
+    reports: parseReports(pick, int, problems),
   };
   validate(cfg, problems);
   if (problems.length > 0) throw new AgentConfigError(problems);
   return cfg;
+}
+
+function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag, def: number, min: number, max: number) => number, problems: string[]): AgentReportsConfig | undefined {
+  const raw = pick("report-endpoints");
+  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold"];
+  if (raw === undefined) {
+    const stray = dependent.filter((f) => pick(f) !== undefined);
+    if (stray.length > 0) problems.push(`${stray.map((f) => `--${f}`).join(", ")}: only with --report-endpoints (host monitoring reports to the operator)`);
+    return undefined;
+  }
+  const allowHttpRaw = pick("report-allow-http") ?? "false";
+  if (allowHttpRaw !== "true" && allowHttpRaw !== "false") problems.push(`--report-allow-http: "${allowHttpRaw}" must be true or false`);
+  const allowHttp = allowHttpRaw === "true";
+  const endpoints = raw.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  if (endpoints.length === 0) problems.push("--report-endpoints: no endpoints given");
+  for (const e of endpoints) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e);
+    } catch {
+      problems.push(`--report-endpoints: "${e}" is not a URL`);
+      continue;
+    }
+    if (url.protocol !== "https:" && !(allowHttp && url.protocol === "http:")) problems.push(`--report-endpoints: "${e}" must be https:// (http:// only with --report-allow-http=true)`);
+    if (url.username || url.password) problems.push(`--report-endpoints: "${e}" must not carry credentials; use --report-token-file`);
+  }
+  const tokenFile = pick("report-token-file") ?? "";
+  if (tokenFile === "") problems.push("--report-token-file: required with --report-endpoints");
+  const clientCertFile = pick("report-client-cert-file");
+  const clientKeyFile = pick("report-client-key-file");
+  if ((clientCertFile === undefined) !== (clientKeyFile === undefined)) problems.push("--report-client-cert-file and --report-client-key-file go together");
+  const libvirt = pick("libvirt-uri") ?? "qemu:///system";
+  const checks = (pick("process-checks") ?? "").split(",").map((c) => c.trim()).filter((c) => c !== "");
+  for (const c of checks) if (!/^[A-Za-z0-9._+-]+(\|[A-Za-z0-9._+-]+)*$/.test(c)) problems.push(`--process-checks: "${c}" is not a process name (or names joined by |)`);
+  return {
+    endpoints,
+    tokenFile,
+    caFile: pick("report-ca-file"),
+    clientCertFile,
+    clientKeyFile,
+    allowHttp,
+    libvirtUri: libvirt === "off" ? undefined : libvirt,
+    extraProcessChecks: checks,
+    processCheckIntervalMs: int("process-check-interval-ms", 10_000, 1000, 3_600_000),
+    guestIntervalMs: int("guest-interval-ms", 1000, 400, 60_000),
+    guestThreshold: int("guest-threshold", 3, 1, 20),
+  };
 }
 
 function parseFlags(argv: string[]) {

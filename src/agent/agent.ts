@@ -11,6 +11,9 @@ import type { AgentConfig } from "./agent-config.js";
 import { startAgentHttpServer, type AgentHttpServer } from "./agent-http-server.js";
 import { parsePeerList, type PeerEntry } from "./peer-list.js";
 import { PeerMonitor } from "./peer-monitor.js";
+import { startHostMonitoring, type HostMonitoring } from "./monitoring/start-host-monitoring.js";
+import { prometheusReportClientMetrics } from "./reports/report-client-metrics.js";
+import { ResolvingReportClients } from "./reports/resolving-report-clients.js";
 
 export interface AgentDeps {
   clock: Clock;
@@ -31,6 +34,9 @@ export interface RunningAgent {
   healthPort: number;
   sender: HeartbeatSender;
   peerMonitor: PeerMonitor;
+  /** Host monitoring (libvirt, guest heartbeat, processes) and its report clients, when configured. */
+  monitoring: HostMonitoring | undefined;
+  reports: ResolvingReportClients | undefined;
   healthy(): boolean;
   stop(): Promise<void>;
 }
@@ -76,6 +82,10 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
     throw err;
   }
   const stopping = new AbortController();
+  const reports = cfg.reports ? reportClients(cfg.reports, deps) : undefined;
+  await reports?.refresh();
+  const monitoring = cfg.reports && reports ? startHostMonitoring({ host: cfg.host, ...cfg.reports }, { sink: reports, registry: deps.registry, clock, log }) : undefined;
+  if (!monitoring) log.info("host monitoring off (no --report-endpoints): heartbeats and peer checks only");
   const refresh = async (): Promise<void> => {
     if (cfg.peersFile !== undefined) {
       peers = await reloadPeers(cfg.peersFile, peers, deps);
@@ -83,6 +93,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
     }
     await reloadKeys(cfg.keyFile, deps);
     await targets.refresh();
+    await reports?.refresh();
   };
   const loops = [sender.run(stopping.signal), refreshLoop(clock, cfg.refreshIntervalMs, stopping.signal, refresh, log)];
   log.info({ cloud: cfg.cloud, host: cfg.host, bootId: sender.bootId, listen: `${bound.address}:${bound.port}`, targets: targets.current().length, peers: peers.length, intervalMs: cfg.intervalMs }, "agent started");
@@ -91,14 +102,32 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
     healthPort: http.port,
     sender,
     peerMonitor,
+    monitoring,
+    reports,
     healthy,
     async stop(): Promise<void> {
       stopping.abort();
       await Promise.all(loops);
+      await monitoring?.stop();
+      await reports?.close();
       await Promise.all([receiver.stop(), http.close(), deps.transport.close()]);
       log.info({ host: cfg.host }, "agent stopped");
     },
   };
+}
+
+function reportClients(r: NonNullable<AgentConfig["reports"]>, deps: AgentDeps): ResolvingReportClients {
+  return new ResolvingReportClients({
+    endpoints: r.endpoints,
+    tokenFile: r.tokenFile,
+    ...(r.caFile ? { caFile: r.caFile } : {}),
+    ...(r.clientCertFile && r.clientKeyFile ? { clientCertFile: r.clientCertFile, clientKeyFile: r.clientKeyFile } : {}),
+    allowPlainHttp: r.allowHttp,
+    clock: deps.clock,
+    log: deps.log.child({ component: "reports" }),
+    metrics: prometheusReportClientMetrics(deps.registry),
+    ...(deps.lookup ? { lookup: deps.lookup } : {}),
+  });
 }
 
 async function refreshLoop(clock: Clock, everyMs: number, signal: AbortSignal, refresh: () => Promise<void>, log: Logger): Promise<void> {

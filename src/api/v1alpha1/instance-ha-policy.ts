@@ -237,13 +237,13 @@ export interface InstanceHAPolicyRecovery {
   /**
    * Evacuations in flight at once for this policy.
    * Validation: range 1..100.
-   * @defaultValue 4
+   * @defaultValue 8
    */
   maxConcurrentEvacuations?: number;
   /**
    * Evacuations in flight at once towards one target host. A reserved host's count is exact; with the scheduler the target is known only once Nova picked it, so a new evacuation starts only if the busiest known target plus the evacuations whose target is not known yet stay below the cap.
    * Validation: range 1..32.
-   * @defaultValue 2
+   * @defaultValue 4
    */
   maxConcurrentEvacuationsPerTargetHost?: number;
   /**

@@ -1,0 +1,81 @@
+import type { Registry } from "prom-client";
+import type { Clock } from "../../util/clock.js";
+import type { Logger } from "../../util/logger.js";
+import { GuestChannelManager } from "../guest-channels/guest-channel-manager.js";
+import { DomainInventory } from "../libvirt/domain-inventory.js";
+import { LibvirtEventWatcher } from "../libvirt/libvirt-event-watcher.js";
+import { VirshClient } from "../libvirt/virsh-client.js";
+import { ProcessChecker } from "../process-checks/process-checker.js";
+import { processChecks } from "../process-checks/process-check.js";
+import type { AgentReportSink } from "../reports/agent-report.js";
+
+export interface HostMonitoringConfig {
+  host: string;
+  /** libvirt connection URI, or undefined to leave libvirt (and so the guest heartbeat) off. */
+  libvirtUri: string | undefined;
+  /** Process names (or `a|b` alternatives) checked besides nova-compute and libvirtd|virtqemud. */
+  extraProcessChecks: string[];
+  processCheckIntervalMs: number;
+  guestIntervalMs: number;
+  guestThreshold: number;
+}
+
+export interface HostMonitoringDeps {
+  sink: AgentReportSink;
+  registry: Registry;
+  clock: Clock;
+  log: Logger;
+  /** Test seams: the libvirt reader and procfs root. */
+  virshPath?: string;
+  procRoot?: string;
+}
+
+export interface HostMonitoring {
+  inventory: DomainInventory | undefined;
+  guests: GuestChannelManager | undefined;
+  processes: ProcessChecker;
+  stop(): Promise<void>;
+}
+
+/**
+ * The agent's eyes on its host beyond heartbeats, wired together: the libvirt domain
+ * inventory and event stream (VM-layer failures), one guest heartbeat session per domain
+ * that has the vmkeeper channel (guest-OS and application layers; the inventory's channel
+ * list drives the channel manager), and host process checks. Everything they see goes to
+ * `sink` (the buffered report clients); none of it acts on the host.
+ */
+export function startHostMonitoring(cfg: HostMonitoringConfig, deps: HostMonitoringDeps): HostMonitoring {
+  const { sink, registry, clock, log } = deps;
+  const stopping = new AbortController();
+  const runs: Promise<void>[] = [];
+  const processes = new ProcessChecker({ host: cfg.host, sink, registry, clock, log: log.child({ component: "process-checks" }), checks: processChecks(cfg.extraProcessChecks), intervalMs: cfg.processCheckIntervalMs, ...(deps.procRoot ? { procRoot: deps.procRoot } : {}) });
+  runs.push(processes.run(stopping.signal));
+  let inventory: DomainInventory | undefined;
+  let guests: GuestChannelManager | undefined;
+  if (cfg.libvirtUri !== undefined) {
+    const uri = cfg.libvirtUri;
+    const g = new GuestChannelManager({ host: cfg.host, sink, registry, clock, log: log.child({ component: "guest-heartbeat" }), session: { intervalMs: cfg.guestIntervalMs, threshold: cfg.guestThreshold } });
+    guests = g;
+    const inv: DomainInventory = new DomainInventory({
+      reader: new VirshClient({ uri, ...(deps.virshPath ? { virshPath: deps.virshPath } : {}) }),
+      registry,
+      clock,
+      log: log.child({ component: "libvirt" }),
+      onChange: () => g.setChannels(inv.heartbeatChannels()),
+    });
+    inventory = inv;
+    const watcher = new LibvirtEventWatcher({ host: cfg.host, sink, inventory: inv, registry, clock, log: log.child({ component: "libvirt" }), uri, ...(deps.virshPath ? { virshPath: deps.virshPath } : {}) });
+    runs.push(inv.run(stopping.signal), watcher.run(stopping.signal));
+  }
+  log.info({ libvirt: cfg.libvirtUri ?? "off", guestIntervalMs: cfg.guestIntervalMs, guestThreshold: cfg.guestThreshold, processChecks: processChecks(cfg.extraProcessChecks).length }, "host monitoring started");
+  return {
+    inventory,
+    guests,
+    processes,
+    async stop(): Promise<void> {
+      stopping.abort();
+      await Promise.allSettled(runs);
+      await guests?.close();
+    },
+  };
+}
