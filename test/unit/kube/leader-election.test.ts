@@ -48,10 +48,14 @@ describe("LeaderElector (virtual clock, in-memory Lease)", () => {
     stopA.abort();
     assert.equal(await runA, "stopped");
     assert.equal(store.holder(), "a");
-    await clock.advance(13_000);
+    // Retries are jittered up to +20 % (2.4 s). b counts the lease duration from when it saw
+    // a's last renewal, which it sees up to one retry late: a renewed at 57.6..60 s, b saw it
+    // by 62.4 s, so the lease is valid for b until at least 72.6 s and at most 77.4 s, and b's
+    // next attempt after that comes by 79.8 s.
+    await clock.advance(12_000);
     assert.equal(bLed, false, "the lease is still valid");
-    await clock.advance(5_000);
-    assert.ok(bLed, "b takes over within lease duration + retry period");
+    await clock.advance(8_000);
+    assert.ok(bLed, "b takes over within lease duration + two jittered retry periods");
     stopB.abort();
     await runB;
   });

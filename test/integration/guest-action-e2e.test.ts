@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cloudManifests } from "../support/cloud-manifests.js";
+import { eventually } from "../support/eventually.js";
+import { freePort } from "../support/free-port.js";
+import { freeUdpPort } from "../support/free-udp-port.js";
+import { startPrivateLibvirtd, type PrivateLibvirtd } from "../support/libvirtd.js";
+import { ManagedProcess } from "../support/managed-process.js";
+import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
+import { buildGuestImage, type GuestImage } from "../support/qemu-guest.js";
+import { runCommand } from "../support/run-command.js";
+import { startSimulatedCloud, type SimulatedCloud } from "../support/simulated-cloud.js";
+import { REPO_ROOT } from "../support/test-assets.js";
+import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
+
+const TOKEN = "guest-e2e-report-token";
+const DOMAIN = "instance-0000000a";
+
+/** A libvirt domain like Nova's, booting the tiny test guest (vmkeeper-guest inside) with the heartbeat channel. */
+function guestDomainXml(uuid: string, image: GuestImage, socketPath: string, consoleLog: string): string {
+  return `<domain type='qemu'>
+  <name>${DOMAIN}</name>
+  <uuid>${uuid}</uuid>
+  <metadata>
+    <nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1">
+      <nova:name>app-1</nova:name>
+    </nova:instance>
+  </metadata>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>${image.kernel}</kernel>
+    <initrd>${image.initrd}</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+  </os>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='file'><source path='${consoleLog}'/><target port='0'/></serial>
+    <channel type='unix'>
+      <source mode='bind' path='${socketPath}'/>
+      <target type='virtio' name='org.vmkeeper.heartbeat.0'/>
+    </channel>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+`;
+}
+
+/**
+ * The whole guest layer, every piece real except Nova: a protected VM (a libvirt QEMU/TCG
+ * domain booting a Debian kernel with vmkeeper-guest) answers the heartbeat of a real
+ * `vmkeeper agent` process through virtio-serial; the VM is frozen (virsh suspend = QEMU
+ * stop); the agent reports it Unresponsive to the operator, which hard-reboots the instance
+ * in Nova (the simulator, whose server has the domain's UUID) as the policy says.
+ */
+describe("guest layer end to end: frozen guest → node agent → operator → Nova reboot (libvirt + QEMU + agent + operator)", function () {
+  this.timeout(900_000);
+  let env: TestEnv;
+  let cloud: SimulatedCloud;
+  let lv: PrivateLibvirtd;
+  let op: OperatorProcess | undefined;
+  let agent: ManagedProcess | undefined;
+  let ns: string;
+  let vmId = "";
+
+  before(async function () {
+    this.timeout(1_200_000);
+    const install = await runCommand("bash", [join(REPO_ROOT, "hack/install-virt-peers.sh")], { timeoutMs: 900_000 });
+    assert.equal(install.code, 0, `hack/install-virt-peers.sh failed:\n${install.stderr}`);
+    const image = await buildGuestImage(REPO_ROOT);
+    env = await sharedTestEnv();
+    ns = await env.createNamespace("guest-e2e");
+    cloud = await startSimulatedCloud({ cloudName: "sim-cloud", hosts: 2, workDir: env.workDir });
+    const [vm] = cloud.sim.nova.addServers([{ name: "app-1", host: "compute-1", tags: ["ha-guest"] }]);
+    vmId = vm?.id ?? "";
+    lv = await startPrivateLibvirtd();
+    const xml = join(lv.dir, "app-1.xml");
+    writeFileSync(xml, guestDomainXml(vmId, image, join(lv.dir, `${vmId}.hb.sock`), join(lv.dir, "app-1-console.log")));
+    await lv.virshOk("define", xml);
+    const tokenFile = join(env.workDir, "guest-e2e-tokens");
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
+      input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
+apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: InstanceHAPolicy
+metadata: {name: reboot-hung-guests}
+spec:
+  cloudRef: {name: sim-cloud}
+  mode: KeepRunning
+  selector: {tags: [ha-guest]}
+  guestMonitoring: {enabled: true, sensitivity: High, action: Reboot, minUptimeSeconds: 0}
+`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const reportPort = await freePort();
+    op = await startOperatorProcess({
+      kubeconfig: env.kubeconfigFor("operator-a"),
+      identity: "guest-e2e",
+      namespace: ns,
+      logDir: env.workDir,
+      extraArgs: [
+        "--leader-elect=false",
+        `--heartbeat-bind-address=127.0.0.1:${cloud.heartbeatPorts[0] ?? 0}`,
+        `--heartbeat-key-file=${cloud.keyFile}`,
+        "--monitor-interval-ms=200",
+        `--agent-reports-bind-address=127.0.0.1:${reportPort}`,
+        "--agent-reports-insecure-http=true",
+        `--agent-reports-token-file=${tokenFile}`,
+      ],
+    });
+    const agentToken = join(env.workDir, "guest-e2e-agent-token");
+    writeFileSync(agentToken, TOKEN);
+    // Heartbeats of this agent go nowhere: the simulated agents keep the hosts healthy.
+    agent = new ManagedProcess("vmkeeper-agent", process.execPath, [
+      join(REPO_ROOT, "dist/src/cli/vmkeeper.js"), "agent",
+      "--cloud=sim-cloud", "--host=compute-1",
+      `--operator-targets=127.0.0.1:${await freeUdpPort()}`, `--key-file=${cloud.keyFile}`,
+      "--listen-address=127.0.0.1:0", "--health-addr=127.0.0.1:0",
+      `--report-endpoints=http://127.0.0.1:${reportPort}/v1/reports`, "--report-allow-http=true", `--report-token-file=${agentToken}`,
+      `--libvirt-uri=${lv.uri}`, "--guest-interval-ms=1000", "--guest-threshold=3",
+    ], join(env.workDir, "agent-guest-e2e.log"));
+    agent.start();
+    await lv.virshOk("start", DOMAIN);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await op?.proc.stop();
+    await lv?.virsh("destroy", DOMAIN);
+    await lv?.stop();
+    await cloud?.stop();
+  });
+
+  const agentLog = (): string => readFileSync(agent?.logPath ?? "", "utf8");
+  const reboots = async (): Promise<number> => (await cloud.nova.listInstanceActions(vmId)).filter((a) => a.action === "reboot").length;
+
+  it("the guest answers the agent's challenges through real virtio-serial (Healthy)", async () => {
+    await eventually(() => assert.match(agentLog(), /"state":"Healthy"[^\n]*"msg":"guest health changed"/), 180_000, 500);
+    assert.equal(await reboots(), 0);
+  });
+
+  it("a frozen guest is reported Unresponsive and the operator hard-reboots it in Nova, once", async () => {
+    const frozenAt = Date.now();
+    await lv.virshOk("suspend", DOMAIN);
+    await eventually(() => assert.match(agentLog(), /"state":"Unresponsive"[^\n]*"msg":"guest health changed"/), 30_000, 200);
+    await eventually(async () => assert.equal(await reboots(), 1), 60_000, 200);
+    console.log(`      guest frozen → hard reboot accepted by Nova after ${Date.now() - frozenAt} ms (interval 1 s, threshold 3)`);
+    const events = await env.kubectl(["get", "events.events.k8s.io", "-n", ns, "-o", "jsonpath={.items[*].reason}"]);
+    assert.match(events.stdout, /GuestUnresponsive/);
+    assert.match(events.stdout, /GuestRebooted/);
+    await new Promise((res) => setTimeout(res, 3000));
+    assert.equal(await reboots(), 1, "one reboot per failure");
+    assert.ok(!agentLog().includes(TOKEN), "the report token is not logged");
+  });
+});
