@@ -38,38 +38,9 @@ if [[ "${1:-}" == "--check" ]]; then
   exit 1
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  log "cannot install ${packages[*]}: no apt-get here; install OpenIPMI (ipmi_sim), ipmitool and fence-agents (fence_ipmilan, fence_redfish) with your package manager"
-  exit 1
-fi
-
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n env DEBIAN_FRONTEND=noninteractive)
-  else
-    log "cannot install ${packages[*]}: needs root (or password-less sudo); run: apt-get install ${packages[*]}"
-    exit 1
-  fi
-fi
-
-log "installing ${packages[*]} (apt-get)"
-apt_log="$(mktemp)"
-trap 'rm -f "$apt_log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-# Another installer (a parallel test run) may hold the dpkg lock: wait for it, do not fail.
-APT_OPTS=(-o DPkg::Lock::Timeout=300)
-apt_install() {
-  "${SUDO[@]}" apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends "${packages[@]}" >"$apt_log" 2>&1
-}
-# A fresh machine has no package lists yet (or stale ones): update once, then retry.
-if ! apt_install; then
-  if ! "${SUDO[@]}" apt-get "${APT_OPTS[@]}" update -q >>"$apt_log" 2>&1 || ! apt_install; then
-    tail -n 20 "$apt_log" >&2
-    log "apt-get could not install ${packages[*]} (log above)"
-    exit 1
-  fi
-fi
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+apt_install_packages "${packages[@]}" || exit 1
 
 mapfile -t still < <(missing_packages)
 if [[ ${#still[@]} -ne 0 ]]; then

@@ -31,37 +31,9 @@ if [[ "${1:-}" == "--check" ]]; then
   exit 1
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  log "cannot install ${packages[*]}: no apt-get here; install libvirt (daemon, QEMU driver, virsh) and qemu-system-x86_64 with your package manager"
-  exit 1
-fi
-
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n env DEBIAN_FRONTEND=noninteractive)
-  else
-    log "cannot install ${packages[*]}: needs root (or password-less sudo); run: apt-get install --no-install-recommends ${packages[*]}"
-    exit 1
-  fi
-fi
-
-apt_log="$(mktemp)"
-trap 'rm -f "$apt_log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-# Others may hold the dpkg lock (a parallel install): wait for it rather than fail.
-APT_OPTS=(-o DPkg::Lock::Timeout=300)
-apt_install() {
-  "${SUDO[@]}" apt-get "${APT_OPTS[@]}" install -y -q --no-install-recommends "${packages[@]}" >"$apt_log" 2>&1
-}
-# A fresh machine has no package lists yet (or stale ones): update once, then retry.
-if ! apt_install; then
-  if ! "${SUDO[@]}" apt-get "${APT_OPTS[@]}" update -q >>"$apt_log" 2>&1 || ! apt_install; then
-    tail -n 20 "$apt_log" >&2
-    log "apt-get could not install ${packages[*]} (log above)"
-    exit 1
-  fi
-fi
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+apt_install_packages "${packages[@]}" || exit 1
 
 mapfile -t still < <(missing_packages)
 if [[ ${#still[@]} -ne 0 ]]; then

@@ -2,6 +2,7 @@ import type { AgentReportTable } from "../agent-reports/report-table.js";
 import { guestActionMetrics } from "../controllers/guest-actions/guest-actions-metrics.js";
 import { GuestActionsReconciler } from "../controllers/guest-actions/guest-actions-reconciler.js";
 import type { Controller, Reconciler } from "../kube/controller.js";
+import { instanceWorldDeps } from "./instance-world-deps.js";
 import type { OperatorContext } from "./operator-context.js";
 import type { LeaderView } from "./start-controllers.js";
 
@@ -11,18 +12,11 @@ import type { LeaderView } from "./start-controllers.js";
  * instance in the table is looked at once (a standby kept the table warm).
  */
 export function guestActionsController(ctx: OperatorContext, leader: LeaderView, table: AgentReportTable, make: (name: string, reconciler: Reconciler) => Controller, leading: AbortSignal): Controller {
-  const { informers: inf, clock, registry } = ctx;
+  const { informers: inf, registry } = ctx;
   const controller = make("guestactions", new GuestActionsReconciler({
+    ...instanceWorldDeps(ctx, leader),
     table,
     allHosts: () => inf.hosts.items(),
-    listHosts: (ns) => ctx.inNamespace(inf.hosts, ns),
-    listPolicies: (ns) => ctx.inNamespace(inf.policies, ns),
-    listIncidents: (ns) => ctx.inNamespace(inf.incidents, ns),
-    novaFor: ctx.novaFor,
-    selfUserId: (ns, cloud) => ctx.connector.current(`${ns}/${cloud}`)?.session.tokenInfo()?.userId,
-    events: ctx.events,
-    clock,
-    isLeader: () => leader.isLeader(),
     metrics: guestActionMetrics(registry),
   }));
   let cursor = 0;

@@ -4,6 +4,7 @@ import type { AgentReportTable } from "../agent-reports/report-table.js";
 import { reportedStopCause } from "../controllers/guest-actions/pending-triggers.js";
 import type { Controller, Reconciler } from "../kube/controller.js";
 import { objectKey } from "../kube/resource-type.js";
+import { instanceWorldDeps } from "./instance-world-deps.js";
 import type { OperatorContext } from "./operator-context.js";
 import type { LeaderView } from "./start-controllers.js";
 
@@ -13,17 +14,10 @@ import type { LeaderView } from "./start-controllers.js";
  * line there.
  */
 export function instanceRecoveryController(ctx: OperatorContext, leader: LeaderView, make: (name: string, reconciler: Reconciler) => Controller, reports?: AgentReportTable): Controller {
-  const { informers: inf, clock, registry } = ctx;
+  const { informers: inf, registry } = ctx;
   const controller = make("instancerecovery", new InstanceRecoveryReconciler({
+    ...instanceWorldDeps(ctx, leader),
     getCloud: (key) => inf.clouds.get(key),
-    listPolicies: (ns) => ctx.inNamespace(inf.policies, ns),
-    listHosts: (ns) => ctx.inNamespace(inf.hosts, ns),
-    listIncidents: (ns) => ctx.inNamespace(inf.incidents, ns),
-    novaFor: ctx.novaFor,
-    selfUserId: (ns, cloud) => ctx.connector.current(`${ns}/${cloud}`)?.session.tokenInfo()?.userId,
-    events: ctx.events,
-    clock,
-    isLeader: () => leader.isLeader(),
     metrics: instanceRecoveryMetrics(registry),
     // The host agent's libvirt events tell a crash from an in-guest shutdown (crashAction / guestShutdownAction).
     ...(reports ? { stopCause: (id: string) => reportedStopCause(reports.get(id)) } : {}),

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
 import { freePort } from "../support/free-port.js";
-import { freeUdpPort } from "../support/free-udp-port.js";
 import { startPrivateLibvirtd, type PrivateLibvirtd } from "../support/libvirtd.js";
-import { ManagedProcess } from "../support/managed-process.js";
+import { startAgentProcess } from "../support/agent-process.js";
+import type { ManagedProcess } from "../support/managed-process.js";
 import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
 import { buildGuestImage, type GuestImage } from "../support/qemu-guest.js";
 import { runCommand } from "../support/run-command.js";
@@ -113,16 +113,7 @@ spec:
     });
     const agentToken = join(env.workDir, "guest-e2e-agent-token");
     writeFileSync(agentToken, TOKEN);
-    // Heartbeats of this agent go nowhere: the simulated agents keep the hosts healthy.
-    agent = new ManagedProcess("vmkeeper-agent", process.execPath, [
-      join(REPO_ROOT, "dist/src/cli/vmkeeper.js"), "agent",
-      "--cloud=sim-cloud", "--host=compute-1",
-      `--operator-targets=127.0.0.1:${await freeUdpPort()}`, `--key-file=${cloud.keyFile}`,
-      "--listen-address=127.0.0.1:0", "--health-addr=127.0.0.1:0",
-      `--report-endpoints=http://127.0.0.1:${reportPort}/v1/reports`, "--report-allow-http=true", `--report-token-file=${agentToken}`,
-      `--libvirt-uri=${lv.uri}`, "--guest-interval-ms=1000", "--guest-threshold=3",
-    ], join(env.workDir, "agent-guest-e2e.log"));
-    agent.start();
+    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: `http://127.0.0.1:${reportPort}/v1/reports`, tokenFile: agentToken, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3"] });
     await lv.virshOk("start", DOMAIN);
   });
 
