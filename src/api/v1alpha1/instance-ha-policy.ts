@@ -421,11 +421,6 @@ export interface InstanceHAPolicyVmMonitoring {
    */
   errorAction?: InstanceHAPolicyVmMonitoringErrorAction;
   /**
-   * Evacuate an instance that cannot be restarted in place (not implemented yet; such an instance is reported).
-   * @defaultValue false
-   */
-  escalateToEvacuate?: boolean;
-  /**
    * An instance that stops by itself again within this time after vmkeeper started it counts as a failed start; the next attempt is a hard reboot.
    * Validation: range 0..3600.
    * @defaultValue 120
