@@ -3,14 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
-import { freePort } from "../support/free-port.js";
 import { startPrivateLibvirtd, tinyDomainXml, type PrivateLibvirtd } from "../support/libvirtd.js";
-import { startAgentProcess } from "../support/agent-process.js";
+import { ensureVirtPeers, startAgentProcess, startReportingOperator } from "../support/agent-process.js";
 import type { ManagedProcess } from "../support/managed-process.js";
-import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
-import { runCommand } from "../support/run-command.js";
+import type { OperatorProcess } from "../support/operator-process.js";
 import { startSimulatedCloud, type SimulatedCloud } from "../support/simulated-cloud.js";
-import { REPO_ROOT } from "../support/test-assets.js";
 import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
 
 const TOKEN = "agent-process-report-token";
@@ -41,8 +38,7 @@ describe("vmkeeper agent process: libvirt events reach the operator (real agent 
 
   before(async function () {
     this.timeout(900_000);
-    const install = await runCommand("bash", [join(REPO_ROOT, "hack/install-virt-peers.sh")], { timeoutMs: 900_000 });
-    assert.equal(install.code, 0, `hack/install-virt-peers.sh failed:\n${install.stderr}`);
+    await ensureVirtPeers();
     env = await sharedTestEnv();
     ns = await env.createNamespace("agentproc");
     cloud = await startSimulatedCloud({ cloudName: "sim-cloud", hosts: 2, workDir: env.workDir });
@@ -53,8 +49,6 @@ describe("vmkeeper agent process: libvirt events reach the operator (real agent 
     writeFileSync(xml, tinyDomainXml({ name: "instance-00000001", uuid: vmId, heartbeatSocketPath: join(lv.dir, `${vmId}.sock`), novaName: "db-1" }));
     await lv.virshOk("define", xml);
     await lv.virshOk("start", "instance-00000001");
-    const tokenFile = join(env.workDir, "agent-report-tokens");
-    writeFileSync(tokenFile, `${TOKEN}\n`);
     const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
       input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
@@ -67,24 +61,9 @@ spec:
 `,
     });
     assert.equal(r.code, 0, r.stderr);
-    const reportPort = await freePort();
-    op = await startOperatorProcess({
-      kubeconfig: env.kubeconfigFor("operator-a"),
-      identity: "agentproc",
-      namespace: ns,
-      logDir: env.workDir,
-      extraArgs: [
-        "--leader-elect=false",
-        `--heartbeat-bind-address=127.0.0.1:${cloud.heartbeatPorts[0] ?? 0}`,
-        `--heartbeat-key-file=${cloud.keyFile}`,
-        `--agent-reports-bind-address=127.0.0.1:${reportPort}`,
-        "--agent-reports-insecure-http=true",
-        `--agent-reports-token-file=${tokenFile}`,
-      ],
-    });
-    const agentToken = join(env.workDir, "agent-report-token");
-    writeFileSync(agentToken, TOKEN);
-    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: `http://127.0.0.1:${reportPort}/v1/reports`, tokenFile: agentToken, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-compute-1.log"), extraArgs: ["--log-level=debug"] });
+    const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "agentproc", token: TOKEN });
+    op = started.op;
+    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-compute-1.log"), extraArgs: ["--log-level=debug"] });
     await eventually(() => assert.match(readFileSync(agent?.logPath ?? "", "utf8"), /host monitoring started/), 30_000, 200);
   });
 

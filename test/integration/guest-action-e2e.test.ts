@@ -3,13 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
-import { freePort } from "../support/free-port.js";
 import { startPrivateLibvirtd, type PrivateLibvirtd } from "../support/libvirtd.js";
-import { startAgentProcess } from "../support/agent-process.js";
+import { ensureVirtPeers, startAgentProcess, startReportingOperator } from "../support/agent-process.js";
 import type { ManagedProcess } from "../support/managed-process.js";
-import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
+import type { OperatorProcess } from "../support/operator-process.js";
 import { buildGuestImage, type GuestImage } from "../support/qemu-guest.js";
-import { runCommand } from "../support/run-command.js";
 import { startSimulatedCloud, type SimulatedCloud } from "../support/simulated-cloud.js";
 import { REPO_ROOT } from "../support/test-assets.js";
 import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
@@ -68,8 +66,7 @@ describe("guest layer end to end: frozen guest → node agent → operator → N
 
   before(async function () {
     this.timeout(1_200_000);
-    const install = await runCommand("bash", [join(REPO_ROOT, "hack/install-virt-peers.sh")], { timeoutMs: 900_000 });
-    assert.equal(install.code, 0, `hack/install-virt-peers.sh failed:\n${install.stderr}`);
+    await ensureVirtPeers();
     const image = await buildGuestImage(REPO_ROOT);
     env = await sharedTestEnv();
     ns = await env.createNamespace("guest-e2e");
@@ -80,8 +77,6 @@ describe("guest layer end to end: frozen guest → node agent → operator → N
     const xml = join(lv.dir, "app-1.xml");
     writeFileSync(xml, guestDomainXml(vmId, image, join(lv.dir, `${vmId}.hb.sock`), join(lv.dir, "app-1-console.log")));
     await lv.virshOk("define", xml);
-    const tokenFile = join(env.workDir, "guest-e2e-tokens");
-    writeFileSync(tokenFile, `${TOKEN}\n`);
     const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
       input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
@@ -95,25 +90,9 @@ spec:
 `,
     });
     assert.equal(r.code, 0, r.stderr);
-    const reportPort = await freePort();
-    op = await startOperatorProcess({
-      kubeconfig: env.kubeconfigFor("operator-a"),
-      identity: "guest-e2e",
-      namespace: ns,
-      logDir: env.workDir,
-      extraArgs: [
-        "--leader-elect=false",
-        `--heartbeat-bind-address=127.0.0.1:${cloud.heartbeatPorts[0] ?? 0}`,
-        `--heartbeat-key-file=${cloud.keyFile}`,
-        "--monitor-interval-ms=200",
-        `--agent-reports-bind-address=127.0.0.1:${reportPort}`,
-        "--agent-reports-insecure-http=true",
-        `--agent-reports-token-file=${tokenFile}`,
-      ],
-    });
-    const agentToken = join(env.workDir, "guest-e2e-agent-token");
-    writeFileSync(agentToken, TOKEN);
-    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: `http://127.0.0.1:${reportPort}/v1/reports`, tokenFile: agentToken, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3"] });
+    const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "guest-e2e", token: TOKEN, extraArgs: ["--monitor-interval-ms=200"] });
+    op = started.op;
+    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3"] });
     await lv.virshOk("start", DOMAIN);
   });
 

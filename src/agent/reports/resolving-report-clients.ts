@@ -29,6 +29,7 @@ const isIpLiteral = (host: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(ho
 export class ResolvingReportClients implements AgentReportSink {
   private readonly clients = new Map<string, ReportClient>();
   private readonly bufferedBy = new Map<string, number>();
+  private readonly lastResolved = new Map<string, { url: string; serverName?: string }[]>();
   private readonly lookup: LookupFn;
 
   constructor(private readonly o: ResolvingReportClientsOptions) {
@@ -52,25 +53,8 @@ export class ResolvingReportClients implements AgentReportSink {
 
   async refresh(): Promise<void> {
     const wanted = new Map<string, { url: string; serverName?: string }>();
-    const keep = new Set<string>();
     for (const raw of this.o.endpoints) {
-      const url = new URL(raw);
-      const host = url.hostname;
-      if (isIpLiteral(host)) {
-        wanted.set(url.href, { url: url.href });
-        continue;
-      }
-      try {
-        const addrs = await this.lookup(host);
-        for (const a of addrs) {
-          const u = new URL(url.href);
-          u.hostname = a.family === 6 ? `[${a.address}]` : a.address;
-          wanted.set(u.href, { url: u.href, serverName: host });
-        }
-      } catch (err: unknown) {
-        this.o.log.warn({ host, err: err instanceof Error ? err.message : String(err) }, "agent reports: cannot resolve the operator's report endpoint; keeping its last addresses");
-        for (const k of this.clients.keys()) if (new URL(k).port === url.port) keep.add(k);
-      }
+      for (const want of await this.resolve(raw)) wanted.set(want.url, want);
     }
     for (const [key, want] of wanted) {
       if (this.clients.has(key)) continue;
@@ -81,11 +65,34 @@ export class ResolvingReportClients implements AgentReportSink {
       this.o.log.info({ endpoint: want.url }, "agent reports: reporting to an operator replica");
     }
     for (const [key, client] of this.clients) {
-      if (wanted.has(key) || keep.has(key)) continue;
+      if (wanted.has(key)) continue;
       this.clients.delete(key);
       this.bufferedBy.delete(key);
       this.o.log.info({ endpoint: key }, "agent reports: operator replica gone; stopping its client");
       void client.close(1000);
+    }
+  }
+
+  /**
+   * The per-replica URLs one configured endpoint stands for. A name that does not resolve
+   * now keeps the addresses it had (remembered per configured endpoint).
+   */
+  private async resolve(raw: string): Promise<{ url: string; serverName?: string }[]> {
+    const url = new URL(raw);
+    const host = url.hostname;
+    if (isIpLiteral(host)) return [{ url: url.href }];
+    try {
+      const addrs = await this.lookup(host);
+      const out = addrs.map((a) => {
+        const u = new URL(url.href);
+        u.hostname = a.family === 6 ? `[${a.address}]` : a.address;
+        return { url: u.href, serverName: host };
+      });
+      this.lastResolved.set(raw, out);
+      return out;
+    } catch (err: unknown) {
+      this.o.log.warn({ host, err: err instanceof Error ? err.message : String(err) }, "agent reports: cannot resolve the operator's report endpoint; keeping its last addresses");
+      return this.lastResolved.get(raw) ?? [];
     }
   }
 
