@@ -12,14 +12,11 @@ import { cloudManifests } from "../test/support/cloud-manifests.js";
 import { eventually } from "../test/support/eventually.js";
 import { freePort } from "../test/support/free-port.js";
 import { writeHeartbeatKeyFile } from "../test/support/heartbeat-key-file.js";
-import { startIpmiSim } from "../test/support/ipmi-sim.js";
-import { LAB_CLOUD, labClients, repairLabCompute } from "../test/support/lab-clients.js";
+import { bmcSecretManifest, LAB_CLOUD, labClients, repairLabCompute, startLabComputeBmc } from "../test/support/lab-clients.js";
 import { novaLab } from "../test/support/nova-lab.js";
 import { startOperatorProcess } from "../test/support/operator-process.js";
 import { startSimulatedAgents } from "../test/support/simulated-agents.js";
-import { REPO_ROOT } from "../test/support/test-assets.js";
 import type { TestEnv } from "../test/support/test-env.js";
-import { join } from "node:path";
 import type { FailoverTrial, WebhookLog } from "./failover-stats.js";
 
 const HOSTS = ["compute-1", "compute-2", "compute-3"];
@@ -34,7 +31,7 @@ export async function labFailover(env: TestEnv, hook: WebhookLog, trials: number
   const lab = await novaLab();
   const { nova, fixtures } = labClients(lab);
   await repairLabCompute(lab, nova, 1);
-  const bmc = await startIpmiSim({ onPowerOff: `bash '${join(REPO_ROOT, "hack/nova-lab.sh")}' compute kill 1` });
+  const bmc = await startLabComputeBmc(1);
   const port = await freePort();
   const keyFile = writeHeartbeatKeyFile(env.workDir);
   const agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile, intervalMs: 1000 });
@@ -45,11 +42,7 @@ export async function labFailover(env: TestEnv, hook: WebhookLog, trials: number
     return r.stdout;
   };
   await kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD })}---
-apiVersion: v1
-kind: Secret
-metadata: {name: compute-1-bmc}
-stringData: {username: ${bmc.username}, password: ${bmc.password}}
----
+${bmcSecretManifest("compute-1-bmc", bmc)}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: bench}

@@ -6,8 +6,8 @@ import { eventually } from "../support/eventually.js";
 import { FaultHistory, violationsOfI2 } from "../support/fault-history.js";
 import { freePort } from "../support/free-port.js";
 import { writeHeartbeatKeyFile } from "../support/heartbeat-key-file.js";
-import { startIpmiSim, type IpmiSim } from "../support/ipmi-sim.js";
-import { LAB_CLOUD, labClients, novaTime, repairLabCompute } from "../support/lab-clients.js";
+import type { IpmiSim } from "../support/ipmi-sim.js";
+import { bmcSecretManifest, LAB_CLOUD, labClients, novaTime, repairLabCompute, startLabComputeBmc } from "../support/lab-clients.js";
 import { novaLab, type NovaLab } from "../support/nova-lab.js";
 import type { NovaFixtures } from "../support/nova-fixtures.js";
 import { startOperatorProcess, type OperatorProcess } from "../support/operator-process.js";
@@ -52,7 +52,7 @@ describe("fencing end to end on the real Nova lab: IPMI power-off before any eva
     ({ nova, fixtures } = labClients(lab));
     ns = await env.createNamespace("lab-fence");
     // compute-1's BMC: cutting its power ends compute-1's processes, as a real power-off would.
-    bmc = await startIpmiSim({ onPowerOff: `bash '${join(REPO_ROOT, "hack/nova-lab.sh")}' compute kill 1` });
+    bmc = await startLabComputeBmc(1);
     const port = await freePort();
     const keyFile = writeHeartbeatKeyFile(env.workDir);
     agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile });
@@ -60,11 +60,7 @@ describe("fencing end to end on the real Nova lab: IPMI power-off before any eva
     servers.push(...booted.map((s) => s.id));
     const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
       input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
-apiVersion: v1
-kind: Secret
-metadata: {name: compute-1-bmc}
-stringData: {username: ${bmc.username}, password: ${bmc.password}}
----
+${bmcSecretManifest("compute-1-bmc", bmc)}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: lab-fenced}

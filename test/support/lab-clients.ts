@@ -5,9 +5,12 @@ import { NovaClient } from "../../src/openstack/nova-client.js";
 import { SystemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { eventually } from "./eventually.js";
+import { startIpmiSim, type IpmiSim } from "./ipmi-sim.js";
 import type { NovaLab } from "./nova-lab.js";
 import { NovaFixtures } from "./nova-fixtures.js";
+import { REPO_ROOT } from "./test-assets.js";
 
 /** The lab's cloud name in its clouds.yaml. */
 export const LAB_CLOUD = "vmkeeper-lab";
@@ -53,4 +56,18 @@ export async function repairLabCompute(lab: NovaLab, nova: NovaClient, n: number
   await eventually(async () => assert.equal((await nova.forceDownService(svc.id, false)).forcedDown, false), 120_000, 2000);
   await nova.enableService(svc.id);
   await eventually(async () => assert.equal((await nova.listServices({ binary: "nova-compute", host }))[0]?.state, "up"), 60_000, 1000);
+}
+
+/** A real IPMI-over-LAN BMC (ipmi_sim) for lab compute-N: cutting its power kills that compute's processes, as a real power-off would. */
+export function startLabComputeBmc(n: number): Promise<IpmiSim> {
+  return startIpmiSim({ onPowerOff: `bash '${join(REPO_ROOT, "hack/nova-lab.sh")}' compute kill ${n}` });
+}
+
+/** The Secret holding a BMC's credentials, for a HostFencing's credentialsSecretRef. */
+export function bmcSecretManifest(name: string, bmc: IpmiSim): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: {name: ${name}}
+stringData: {username: ${bmc.username}, password: ${bmc.password}}
+`;
 }
