@@ -11,6 +11,7 @@ import { NotificationDeliveries } from "../controllers/incident/notification-del
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import { registeredMetric } from "../util/registered-metric.js";
+import { registerResourceMetrics } from "./resource-metrics.js";
 import { loadKeyring, watchKeyFile } from "./heartbeat-key-file.js";
 import type { OperatorConfig } from "./operator-config.js";
 import { buildOperatorContext, type InformerLike } from "./operator-context.js";
@@ -42,6 +43,7 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
     new Gauge({ name: "leader_election_master_status", help: "1 if this replica is the leader for the named lease, else 0", labelNames: ["name"], registers: [registry] }));
   leaderGauge.set({ name: cfg.leaderElectionId }, 0);
   registerInformerGauge(registry, ctx.all);
+  registerResourceMetrics(registry, clock, { incidents: () => ctx.informers.incidents.items(), policies: () => ctx.informers.policies.items() });
 
   const background = new AbortController();
   const receiver = await startHeartbeats(cfg, clock, log, registry, background.signal);
