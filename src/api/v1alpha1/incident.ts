@@ -125,6 +125,11 @@ export interface IncidentIntent {
   action: IncidentIntentAction;
   /** Validation: max length 253. */
   target?: string;
+  /**
+   * The instances of a batch (LockInstance, Evacuate), all sent at once under this one intent; a restarted controller checks each of them in Nova before acting again.
+   * Validation: max items 64.
+   */
+  targets?: string[];
   /** Validation: format date-time. */
   recordedAt?: string;
 }

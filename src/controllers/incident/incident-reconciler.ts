@@ -1,4 +1,4 @@
-import type { ComputeHost, Incident, IncidentIntentAction, IncidentStatus } from "../../api/v1alpha1/index.js";
+import type { ComputeHost, Incident, IncidentIntent, IncidentStatus } from "../../api/v1alpha1/index.js";
 import type { ReconcileContext, ReconcileRequest, ReconcileResult, Reconciler } from "../../kube/controller.js";
 import { jsonEqual } from "../../kube/deep-equal.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
@@ -8,7 +8,7 @@ import { NovaConflictError, NovaError, NovaServiceStillUpError } from "../../ope
 import { withDeliveries } from "../../notify/notification-status.js";
 import { hostReturnPending } from "../../recovery/workflow/plan-host-return.js";
 import { planIncidentStep } from "../../recovery/workflow/plan-incident-step.js";
-import type { InstanceNovaState, ProtectedInstance, ReservedHostState, WorkflowAction, WorkflowInput, WorkflowSettings } from "../../recovery/workflow/workflow-model.js";
+import type { EvacuationOrder, InstanceNovaState, ProtectedInstance, ReservedHostState, WorkflowAction, WorkflowInput, WorkflowSettings } from "../../recovery/workflow/workflow-model.js";
 import type { Clock } from "../../util/clock.js";
 import type { FencingProvider } from "./fencing-provider.js";
 import { HostReturnFollower } from "./host-return-follower.js";
@@ -99,16 +99,16 @@ export class IncidentReconciler implements Reconciler {
         return { requeueAfterMs: step.requeueAfterMs ?? 2000 };
       }
       // Intent first: the compare-and-swap write that every side effect hangs on.
-      const withIntent: IncidentStatus = {
-        ...step.status,
-        intent: { action: intentAction(step.action), ...(targetOf(step.action) ? { target: targetOf(step.action) } : {}), recordedAt: this.d.clock.now().toISOString() },
-        leader: this.d.leader(),
-      };
-      incident = await this.write(incident, withIntent);
-      const resumed = pendingIntent && pendingIntent.action === withIntent.intent?.action && pendingIntent.target === withIntent.intent.target ? pendingIntent : undefined;
+      const intent = intentOf(step.action, this.d.clock.now().toISOString());
+      incident = await this.write(incident, { ...step.status, intent, leader: this.d.leader() });
+      const resumed = pendingIntent ? resumedTargets(pendingIntent, intent) : new Map<string, string>();
       pendingIntent = undefined;
-      const after = await this.perform(step.action, incident, world, nova, ctx, resumed?.recordedAt);
-      incident = await this.write(incident, { ...after, intent: undefined });
+      const done = await this.perform(step.action, incident, world, nova, ctx, resumed);
+      // Results first, then the error of any part whose outcome is unknown: its intent stays
+      // (narrowed to those parts) for the next pass to check against Nova.
+      incident = await this.write(incident, { ...done.status, intent: done.unsettled ? { ...intent, targets: done.unsettled.targets } : undefined });
+      if (done.unsettled) throw done.unsettled.error;
+      const after = done.status;
       if (after.phase === "FencingFailed") return { requeueAfterMs: FENCE_RETRY_MS };
       world = await this.refresh(world, step.action, incident, nova, protection);
     }
@@ -189,10 +189,12 @@ export class IncidentReconciler implements Reconciler {
     const states = new Map(prev.nova);
     if (action.kind === "ForceDown" || action.kind === "DisableService") host = await readHost(nova, prev.host.serviceHost);
     if (action.kind === "EnableReservedHost") reserved = await this.readReserved(incident, incident.metadata?.namespace ?? "", nova, protection);
-    if ("id" in action) {
-      const targets = action.kind === "Evacuate" ? await readEvacuationTargets(nova, prev.host.serviceHost, { instanceUuid: action.id }) : new Map<string, string>();
-      states.delete(action.id);
-      for (const [id, st] of await readInstances(nova, [action.id], targets)) states.set(id, st);
+    const ids = instancesOf(action);
+    if (ids.length > 0) {
+      const since = migrationsSince(incident.spec.detectedAt);
+      const targets = action.kind !== "Evacuate" ? new Map<string, string>() : ids.length === 1 ? await readEvacuationTargets(nova, prev.host.serviceHost, { instanceUuid: ids[0] }) : await readEvacuationTargets(nova, prev.host.serviceHost, since ? { since } : {});
+      for (const id of ids) states.delete(id);
+      for (const [id, st] of await readInstances(nova, ids, targets)) states.set(id, st);
     }
     return this.input(incident, host, states, protection, reserved);
   }
@@ -212,9 +214,20 @@ export class IncidentReconciler implements Reconciler {
     };
   }
 
-  /** Performs one side effect and returns the status with its result recorded. */
-  private async perform(action: WorkflowAction, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext, resumedSince?: string): Promise<IncidentStatus> {
+  /** Performs one side effect (a batch: each part at once) and returns the status with the results recorded. */
+  private async perform(action: WorkflowAction, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext, resumed: ReadonlyMap<string, string>): Promise<Performed> {
     const status: IncidentStatus = structuredClone(incident.status ?? {});
+    if (action.kind === "LockInstances" || action.kind === "Evacuate") {
+      const parts = action.kind === "Evacuate" ? action.orders.map((o) => ({ id: o.id, run: () => this.evacuate(o, status, incident, nova, ctx, resumed.get(o.id)) })) : action.ids.map((id) => ({ id, run: () => this.lock(id, action.reason, status, nova) }));
+      const results = await Promise.allSettled(parts.map((p) => p.run()));
+      const failed = parts.filter((_, i) => results[i]?.status === "rejected");
+      const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      return { status, ...(first ? { unsettled: { targets: failed.map((p) => p.id), error: first.reason as unknown } } : {}) };
+    }
+    return { status: await this.performOne(action, status, incident, input, nova, ctx) };
+  }
+
+  private async performOne(action: Exclude<WorkflowAction, { kind: "LockInstances" | "Evacuate" }>, status: IncidentStatus, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext): Promise<IncidentStatus> {
     const now = (): string => this.d.clock.now().toISOString();
     switch (action.kind) {
       case "Notify":
@@ -258,10 +271,6 @@ export class IncidentReconciler implements Reconciler {
         await nova.disableService(input.host.serviceId, action.reason);
         status.fencing = { ...status.fencing, serviceDisabled: true };
         return status;
-      case "LockInstance":
-        await nova.lockServer(action.id, action.reason);
-        setInstance(status, action.id, { state: "Locked" });
-        return status;
       case "UnlockInstance":
         await nova.unlockServer(action.id);
         return status;
@@ -270,24 +279,33 @@ export class IncidentReconciler implements Reconciler {
         for (const r of status.reservedHosts ?? []) if (r.name === action.host) r.enabledAt ??= now();
         await this.d.events.record(incident, "Normal", "ReservedHostEnabled", "Evacuate", `reserved host ${action.host} (${action.serviceHost}) enabled in Nova to take the instances of ${input.host.serviceHost}`);
         return status;
-      case "Evacuate":
-        return this.evacuate(action, status, incident, nova, ctx, resumedSince);
     }
   }
 
-  /** Sends one evacuation: to the scheduler, or to a reserved host (`host`, never forced: Nova's scheduler still checks it). */
-  private async evacuate(action: Extract<WorkflowAction, { kind: "Evacuate" }>, status: IncidentStatus, incident: Incident, nova: NovaClient, ctx: ReconcileContext, resumedSince?: string): Promise<IncidentStatus> {
+  private async lock(id: string, reason: string, status: IncidentStatus, nova: NovaClient): Promise<void> {
+    await nova.lockServer(id, reason);
+    setInstance(status, id, { state: "Locked" });
+  }
+
+  /**
+   * Sends one evacuation of a batch: to the scheduler, or to a reserved host (`host`, never
+   * forced: Nova's scheduler still checks it). Records its result on its own instance entry;
+   * throws when Nova's answer is unknown (the caller keeps the intent for that instance).
+   */
+  private async evacuate(action: EvacuationOrder, status: IncidentStatus, incident: Incident, nova: NovaClient, ctx: ReconcileContext, resumedSince?: string): Promise<void> {
     const { id } = action;
     const nowIso = this.d.clock.now().toISOString();
     const inst = status.instances?.find((i) => i.id === id);
-    if (!inst) return status;
+    if (!inst) return;
     const sent = { state: "Evacuating" as const, method: action.method, ...(action.targetHost ? { targetHost: action.targetHost } : {}) };
-    // A previous process recorded this intent and died: did Nova accept it?
-    if (resumedSince && (await nova.findInstanceActions(id, "evacuate", new Date(resumedSince))).length > 0) {
-      ctx.log.info({ instance: id }, "evacuation accepted before the restart; not sending it again");
-      Object.assign(inst, { ...sent, attempts: (inst.attempts ?? 0) + 1, startedAt: resumedSince });
-      status.timestamps = { ...status.timestamps, firstEvacuationAt: status.timestamps?.firstEvacuationAt ?? resumedSince };
-      return status;
+    // A previous process recorded this intent and died, or an earlier attempt's answer was
+    // refused or never came: did Nova accept it after all? (A refused one records no action.)
+    const since = resumedSince ?? (inst.attempts && inst.startedAt ? inst.startedAt : undefined);
+    if (since && (await nova.findInstanceActions(id, "evacuate", new Date(since))).length > 0) {
+      ctx.log.info({ instance: id }, "evacuation already accepted by Nova; not sending it again");
+      Object.assign(inst, { ...sent, attempts: (inst.attempts ?? 0) + 1, startedAt: since });
+      status.timestamps = { ...status.timestamps, firstEvacuationAt: earliest(status.timestamps?.firstEvacuationAt, since) };
+      return;
     }
     try {
       await nova.evacuateServer(id, action.targetHost ? { host: action.targetHost } : {});
@@ -310,7 +328,6 @@ export class IncidentReconciler implements Reconciler {
         await this.d.events.record(incident, "Warning", "EvacuationFailed", "Evacuate", `${inst.name ?? id}: ${message}`);
       }
     }
-    return status;
   }
 
   private forget(incident: Incident): void {
@@ -334,19 +351,53 @@ function migrationsSince(detectedAt: string): string | undefined {
   return Number.isFinite(t) ? new Date(t - 15 * 60_000).toISOString() : undefined;
 }
 
-function intentAction(a: WorkflowAction): IncidentIntentAction {
+/** What a pass performs: the status with every result, and the parts whose outcome is unknown. */
+interface Performed {
+  status: IncidentStatus;
+  unsettled?: { targets: string[]; error: unknown };
+}
+
+/** The intent recorded before an action: a batch names all its instances in `targets`. */
+function intentOf(a: WorkflowAction, recordedAt: string): IncidentIntent {
   switch (a.kind) {
     case "Fence":
-      return "FenceLevel";
+      return { action: "FenceLevel", recordedAt };
+    case "LockInstances":
+      return { action: "LockInstance", targets: a.ids, recordedAt };
+    case "Evacuate":
+      return { action: "Evacuate", targets: a.orders.map((o) => o.id), recordedAt };
+    case "UnlockInstance":
+      return { action: a.kind, target: a.id, recordedAt };
+    case "EnableReservedHost":
+      return { action: a.kind, target: a.host, recordedAt };
+    case "Notify":
+      return { action: a.kind, ...(a.event === "suppressed" ? { target: "suppressed" } : {}), recordedAt };
     default:
-      return a.kind;
+      return { action: a.kind, recordedAt };
   }
 }
 
-function targetOf(a: WorkflowAction): string | undefined {
-  if ("id" in a) return a.id;
-  if (a.kind === "EnableReservedHost") return a.host;
-  return a.kind === "Notify" && a.event === "suppressed" ? "suppressed" : undefined;
+/**
+ * The parts of the new intent that a dead process's intent already covered, with when that
+ * was recorded: for those, Nova is asked (instance actions since then) before acting again.
+ */
+function resumedTargets(pending: IncidentIntent, next: IncidentIntent): Map<string, string> {
+  const out = new Map<string, string>();
+  if (pending.action !== next.action || !pending.recordedAt) return out;
+  const before = new Set([...(pending.targets ?? []), ...(pending.target ? [pending.target] : [])]);
+  for (const t of [...(next.targets ?? []), ...(next.target ? [next.target] : [])]) if (before.has(t)) out.set(t, pending.recordedAt);
+  return out;
+}
+
+/** The instances an action touches (Nova state to re-read after it). */
+function instancesOf(a: WorkflowAction): string[] {
+  if (a.kind === "Evacuate") return a.orders.map((o) => o.id);
+  if (a.kind === "LockInstances") return a.ids;
+  return a.kind === "UnlockInstance" ? [a.id] : [];
+}
+
+function earliest(a: string | undefined, b: string): string {
+  return a !== undefined && Date.parse(a) <= Date.parse(b) ? a : b;
 }
 
 function setInstance(status: IncidentStatus, id: string, patch: Partial<NonNullable<IncidentStatus["instances"]>[number]>): void {

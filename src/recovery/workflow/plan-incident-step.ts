@@ -1,13 +1,16 @@
 import type { IncidentInstance, IncidentPhase, IncidentStatus } from "../../api/v1alpha1/index.js";
+import type { UsableReservedHost } from "./choose-reserved-host.js";
 import { currentMethod, evacuationTarget, isNoValidHost, nextMethod, recordReservedHost } from "./evacuation-target.js";
 import { initialHostReturn } from "./plan-host-return.js";
 import { observedTarget, targetHostLoad, type TargetHostLoad } from "./target-host-load.js";
-import type { InstanceNovaState, ProtectedInstance, WorkflowInput, WorkflowStep } from "./workflow-model.js";
+import { MAX_BATCH, type EvacuationOrder, type InstanceNovaState, type ProtectedInstance, type WorkflowInput, type WorkflowStep } from "./workflow-model.js";
 
 const TERMINAL: IncidentPhase[] = ["Recovered", "Failed", "Suppressed", "Notified"];
 const DONE_STATES = new Set(["Recovered", "Failed", "Skipped", "Notified"]);
 const IN_FLIGHT = new Set(["Evacuating", "Verifying"]);
 export const VMKEEPER_LOCK_PREFIX = "vmkeeper:";
+/** Nova task states of a rebuild (an evacuation is one) in progress. */
+const REBUILD_TASKS = new Set(["rebuilding", "rebuild_block_device_mapping", "rebuild_spawning"]);
 
 /**
  * The next step of one Incident: pure. Given the Incident's status and the world as read
@@ -153,64 +156,134 @@ function evacuationFailed(inst: IncidentInstance, nova: InstanceNovaState, p: Pr
   log.push(`${inst.name ?? inst.id}: no room ${method === "ReservedHost" ? "on the reserved host" : "for the scheduler"}; falling back to ${next}`);
 }
 
+/**
+ * The next batch of evacuations (or of locks before them): every pending instance of the
+ * active tier that may start now within the incident's cap and the per-target-host cap, in
+ * the incident's order, counted against the caps as it is added. Evacuations go before
+ * locks: an instance locked in this pass is evacuated in the next. An instance settled
+ * without a side effect (gone, already away, no target) is recorded and the others go on.
+ */
 function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
   const instances = status.instances ?? [];
   const inFlight = instances.filter((i) => IN_FLIGHT.has(i.state)).length;
-  if (inFlight >= input.settings.maxConcurrentEvacuations) return undefined;
+  let slots = Math.min(input.settings.maxConcurrentEvacuations - inFlight, MAX_BATCH);
+  if (slots <= 0) return undefined;
   const tierOf = new Map(input.protectedInstances.map((p) => [p.id, p]));
   const pending = instances.filter((i) => i.state === "Pending" || i.state === "Locked");
   if (pending.length === 0) return unlockNext(status, input, log);
   const active = activeTierPriority(instances, tierOf, input.nowMs);
   const load = targetHostLoad(instances, input.nova, input.host.serviceHost);
+  const orders: EvacuationOrder[] = [];
+  const locks: string[] = [];
+  // In the candidates' order; lock lines are dropped when the evacuations go first.
+  const lines: { line: string; lock?: boolean }[] = [];
+  const say = (line: string): number => lines.push({ line });
+  let settled = false;
+  let enable: WorkflowStep | undefined;
   for (const candidate of pending) {
+    if (slots <= 0) break;
     if ((tierOf.get(candidate.id)?.tierPriority ?? 0) !== active || !retryDue(candidate, input)) continue;
-    const step = planCandidate(candidate, tierOf.get(candidate.id), status, input, load, log);
-    if (step) return step;
+    const d = planCandidate(candidate, tierOf.get(candidate.id), status, input, load, say);
+    if (d.kind === "wait") continue;
+    if (d.kind === "settled") {
+      settled = true;
+      continue;
+    }
+    if (d.kind === "enable") {
+      // A reserved host to enable first: alone, and only when nothing else goes in this pass.
+      if (orders.length === 0 && locks.length === 0) {
+        recordReservedHost(status, d.host);
+        enable = { status, action: { kind: "EnableReservedHost", host: d.host.name, serviceHost: d.host.serviceHost, serviceId: d.host.serviceId }, log: [`enable reserved host ${d.host.name} for ${candidate.name ?? candidate.id}`] };
+      }
+      break;
+    }
+    // Counted at once, so the next candidate sees this one's place against the caps.
+    if (d.reserved) load.byHost.set(d.reserved.serviceHost, (load.byHost.get(d.reserved.serviceHost) ?? 0) + 1);
+    else load.unknown++;
+    slots--;
+    if (d.kind === "lock") {
+      locks.push(candidate.id);
+      lines.push(...d.lines.map((line) => ({ line, lock: true })));
+      continue;
+    }
+    if (d.reserved) recordReservedHost(status, d.reserved);
+    orders.push(d.order);
+    lines.push(...d.lines.map((line) => ({ line })));
   }
+  const said = (withLocks: boolean): string[] => [...log, ...lines.filter((l) => withLocks || !l.lock).map((l) => l.line)];
+  if (enable) return { ...enable, log: [...said(false), ...enable.log] };
+  if (orders.length > 0) {
+    status.phase = "Evacuating";
+    status.timestamps ??= {};
+    return { status, action: { kind: "Evacuate", orders }, log: said(false) };
+  }
+  if (locks.length > 0) {
+    const reason = `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})`;
+    return { status, action: { kind: "LockInstances", ids: locks, reason }, log: said(true) };
+  }
+  if (settled) return { status, log: said(false), requeueAfterMs: 0 };
+  log.push(...said(false).slice(log.length));
   return undefined;
 }
 
+type CandidateDecision =
+  | { kind: "wait" }
+  | { kind: "settled" }
+  | { kind: "enable"; host: UsableReservedHost }
+  | { kind: "lock"; reserved?: UsableReservedHost; lines: string[] }
+  | { kind: "evacuate"; order: EvacuationOrder; reserved?: UsableReservedHost; lines: string[] };
+
 /**
- * The step for one pending instance, or undefined when it must wait (its message says why;
- * the other candidates may still go: a reserved host at its cap does not hold the scheduler).
+ * What one pending instance needs now: to wait (its message says why; the other candidates
+ * may still go: a reserved host at its cap does not hold the scheduler), nothing any more
+ * (settled: recorded in status), a reserved host enabled, a lock, or its evacuation.
  */
-function planCandidate(candidate: IncidentInstance, p: ProtectedInstance | undefined, status: IncidentStatus, input: WorkflowInput, load: TargetHostLoad, log: string[]): WorkflowStep | undefined {
+function planCandidate(candidate: IncidentInstance, p: ProtectedInstance | undefined, status: IncidentStatus, input: WorkflowInput, load: TargetHostLoad, say: (line: string) => void): CandidateDecision {
   const name = candidate.name ?? candidate.id;
   const nova = input.nova.get(candidate.id);
   if (!nova) {
     finishInstance(candidate, "Failed", "the instance no longer exists in Nova", input.nowIso);
-    return { status, log: [...log, `${name}: gone before evacuation`], requeueAfterMs: 0 };
+    say(`${name}: gone before evacuation`);
+    return { kind: "settled" };
   }
   if (nova.host !== input.host.serviceHost && nova.taskState === null && (nova.status === "ACTIVE" || nova.status === "SHUTOFF")) {
     finishInstance(candidate, "Recovered", `already ${nova.status} on ${nova.host ?? "?"}`, input.nowIso);
-    return { status, log: [...log, `${name}: already away from the failed host`], requeueAfterMs: 0 };
+    say(`${name}: already away from the failed host`);
+    return { kind: "settled" };
+  }
+  if (nova.taskState !== null && REBUILD_TASKS.has(nova.taskState)) {
+    // Nova does not refuse an evacuation while one runs (no task_state guard): a rebuild in
+    // progress, ours from before a restart or a person's, must end before anything is sent.
+    const message = `Nova reports task_state ${nova.taskState}: waiting for that rebuild to end`;
+    if (candidate.message !== message) say(`${name}: ${message}`);
+    candidate.message = message;
+    return { kind: "wait" };
   }
   const target = evacuationTarget(candidate, p, status, input, load);
   switch (target.kind) {
     case "wait":
-      if (candidate.message !== target.message) log.push(`${name}: ${target.message}`);
+      if (candidate.message !== target.message) say(`${name}: ${target.message}`);
       candidate.message = target.message;
-      return undefined;
+      return { kind: "wait" };
     case "fail":
       finishInstance(candidate, "Failed", target.message, input.nowIso);
-      return { status, log: [...log, `${name}: ${target.message}`], requeueAfterMs: 0 };
+      say(`${name}: ${target.message}`);
+      return { kind: "settled" };
     case "enable":
-      recordReservedHost(status, target.host);
-      return { status, action: { kind: "EnableReservedHost", host: target.host.name, serviceHost: target.host.serviceHost, serviceId: target.host.serviceId }, log: [...log, `enable reserved host ${target.host.name} for ${name}`] };
+      return { kind: "enable", host: target.host };
     case "evacuate":
       break;
   }
+  const reserved = target.reserved ? { reserved: target.reserved } : {};
   if (input.settings.lockInstances && !nova.locked && candidate.state === "Pending") {
-    return { status, action: { kind: "LockInstance", id: candidate.id, reason: `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})` }, log: [...log, `lock ${name}`] };
+    return { kind: "lock", ...reserved, lines: [`lock ${name}`] };
   }
-  status.phase = "Evacuating";
-  status.timestamps ??= {};
-  if (target.reserved) recordReservedHost(status, target.reserved);
   const to = target.reserved ? ` to reserved host ${target.reserved.name}` : "";
   return {
-    status,
-    action: { kind: "Evacuate", id: candidate.id, method: target.method, ...(target.reserved ? { targetHost: target.reserved.serviceHost } : {}) },
-    log: [...log, ...(target.note ? [`${name}: ${target.note}`] : []), `evacuate ${name} (tier ${candidate.tier ?? "default"})${to}`],
+    kind: "evacuate",
+    order: { id: candidate.id, method: target.method, ...(target.reserved ? { targetHost: target.reserved.serviceHost } : {}) },
+    ...reserved,
+    lines: [...(target.note ? [`${name}: ${target.note}`] : []), `evacuate ${name} (tier ${candidate.tier ?? "default"})${to}`],
   };
 }
 

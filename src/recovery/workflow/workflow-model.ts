@@ -115,16 +115,31 @@ export interface WorkflowInput {
   reservedHosts: ReservedHostState[];
 }
 
-/** One side effect for the executor, recorded as intent before it is performed. */
+/** One instance's evacuation within a batch: to the scheduler, or to a reserved host's service host. */
+export interface EvacuationOrder {
+  id: string;
+  method: RecoveryMethod;
+  targetHost?: string;
+}
+
+/**
+ * One side effect for the executor, recorded as intent before it is performed. Locks and
+ * evacuations come in batches: every instance that may start in this pass (within the
+ * caps) is sent at once under one intent naming them all, so a host's instances start
+ * together instead of one intent write, Nova call and result write after another.
+ */
 export type WorkflowAction =
   | { kind: "Notify"; event: "detected" | "suppressed" }
   | { kind: "Fence" }
   | { kind: "ForceDown" }
   | { kind: "DisableService"; reason: string }
-  | { kind: "LockInstance"; id: string; reason: string }
+  | { kind: "LockInstances"; ids: string[]; reason: string }
   | { kind: "EnableReservedHost"; host: string; serviceHost: string; serviceId: string }
-  | { kind: "Evacuate"; id: string; method: RecoveryMethod; targetHost?: string }
+  | { kind: "Evacuate"; orders: EvacuationOrder[] }
   | { kind: "UnlockInstance"; id: string };
+
+/** Most instances one batch names (the Incident's intent.targets holds at most 64). */
+export const MAX_BATCH = 64;
 
 export interface WorkflowStep {
   /** The status to write (with intent set when `action` is present). */

@@ -217,4 +217,90 @@ describe("IncidentReconciler (against the simulator over HTTP)", () => {
     assert.equal(store.obj.status?.hostReturn?.state, "Reenabled");
     assert.match(store.obj.status?.hostReturn?.message ?? "", /re-enabled by a person/);
   });
+
+  it("locks, then evacuates a pass's instances together: one intent naming them all before Nova is asked", async () => {
+    policies = [policy({ unsafeSkipPowerFencing: true, lockInstances: true, maxConcurrentEvacuations: 8, maxConcurrentEvacuationsPerTargetHost: 4 })];
+    const servers = sim.nova.addServers(["a", "b", "c", "d", "e"].map((n) => ({ name: `vm-${n}`, host: "compute-1", tags: ["ha"] })));
+    sim.nova.killHost("compute-1");
+    hosts[0] = computeHost("compute-1", "Failed");
+    store = new IncidentStore("Confirmed");
+    store.onWrite = (st) => {
+      if (st.intent?.action !== "Evacuate" && st.intent?.action !== "LockInstance") return;
+      for (const id of st.intent.targets ?? []) {
+        const s = servers.find((x) => x.id === id);
+        assert.equal(s?.host, "compute-1", "intent first: nothing has moved when the batch's intent is written");
+        if (st.intent.action === "LockInstance") assert.equal(s?.locked, false, "intent first: not locked yet");
+      }
+    };
+    await runUntil(reconciler(), () => store.obj.status?.phase === "Recovered");
+    const batches = store.writes.filter((w) => w.intent?.action === "Evacuate" || w.intent?.action === "LockInstance").map((w) => `${w.intent?.action} ${w.intent?.targets?.length ?? 0}`);
+    // The per-target cap (4) counts not-yet-placed evacuations against one host: four go at
+    // once, the fifth once Nova has placed them.
+    assert.deepEqual(batches.slice(0, 2), ["LockInstance 4", "Evacuate 4"]);
+    assert.equal(store.writes.filter((w) => w.intent?.action === "Evacuate").reduce((n, w) => n + (w.intent?.targets?.length ?? 0), 0), 5, "each instance evacuated once");
+    for (const s of servers) {
+      assert.notEqual(s.host, "compute-1");
+      const actions = await nova.listInstanceActions(s.id);
+      assert.equal(actions.filter((a) => a.action === "evacuate").length, 1, `${s.name}: one evacuate`);
+    }
+  });
+
+  it("resumes a batch a dead process left: what Nova accepted is not sent again, the rest is", async () => {
+    policies = [policy({ unsafeSkipPowerFencing: true, lockInstances: false })];
+    const [a, b] = sim.nova.addServers([{ name: "vm-a", host: "compute-1", tags: ["ha"] }, { name: "vm-b", host: "compute-1", tags: ["ha"] }]);
+    assert.ok(a && b);
+    sim.nova.killHost("compute-1");
+    const svc = sim.nova.hosts.get("compute-1")?.service;
+    assert.ok(svc);
+    sim.nova.updateService(svc.uuid, { forcedDown: true, status: "disabled", disabledReason: "vmkeeper: host failure, incident lab.compute-1-1" });
+    hosts[0] = computeHost("compute-1", "Failed");
+    const recordedAt = clock.now().toISOString();
+    store = new IncidentStore("Evacuating", {
+      notification: { sentAt: recordedAt },
+      fencing: { unsafeSkipped: true, forcedDown: true, serviceDisabled: true, attempts: 1 },
+      timestamps: { confirmedAt: recordedAt, fencedAt: recordedAt },
+      instances: [a, b].map((s) => ({ id: s.id, name: s.name, policy: "keep", tier: "default", state: "Pending" as const, attempts: 0 })),
+      intent: { action: "Evacuate", targets: [a.id, b.id], recordedAt },
+    });
+    // The dead process got vm-a's evacuation accepted, then died before writing the result.
+    await clock.advance(100);
+    await nova.evacuateServer(a.id);
+    await runUntil(reconciler(), () => store.obj.status?.phase === "Recovered");
+    for (const s of [a, b]) {
+      const actions = await nova.listInstanceActions(s.id);
+      assert.equal(actions.filter((x) => x.action === "evacuate").length, 1, `${s.name}: exactly one evacuate`);
+      assert.notEqual(s.host, "compute-1");
+    }
+  });
+
+  it("keeps the intent for the part of a batch whose answer never came, and asks Nova before sending it again", async () => {
+    policies = [policy({ unsafeSkipPowerFencing: true, lockInstances: false })];
+    const servers = sim.nova.addServers([{ name: "vm-a", host: "compute-1", tags: ["ha"] }, { name: "vm-b", host: "compute-1", tags: ["ha"] }]);
+    sim.nova.killHost("compute-1");
+    hosts[0] = computeHost("compute-1", "Failed");
+    store = new IncidentStore("Confirmed");
+    // One evacuate call gets a 503 (Nova may or may not have acted: outcome unknown).
+    sim.faults.setRules([{ match: "POST */servers/*/action", errorRate: 1, errorStatus: 503, count: 1 }]);
+    const r = reconciler();
+    let failedPasses = 0;
+    for (let i = 0; i < 60 && store.obj.status?.phase !== "Recovered"; i++) {
+      try {
+        const res = await r.reconcile({ key: `${NS}/lab.compute-1-1`, namespace: NS, name: "lab.compute-1-1" }, ctx());
+        await clock.advance(Math.max(res?.requeueAfterMs ?? 1000, 200));
+      } catch {
+        failedPasses++;
+        const intent = store.obj.status?.intent;
+        assert.equal(intent?.action, "Evacuate", "the unknown part's intent stays");
+        assert.equal(intent?.targets?.length, 1, "narrowed to the part whose answer never came");
+        await clock.advance(1000);
+      }
+      sim.nova.sync();
+    }
+    assert.equal(store.obj.status?.phase, "Recovered");
+    assert.equal(failedPasses, 1);
+    for (const s of servers) {
+      const actions = await nova.listInstanceActions(s.id);
+      assert.equal(actions.filter((x) => x.action === "evacuate").length, 1, `${s.name}: exactly one evacuate`);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import type { IncidentStatus } from "../../../../src/api/v1alpha1/index.js";
 import { planIncidentStep } from "../../../../src/recovery/workflow/plan-incident-step.js";
-import type { FencingOutcome, InstanceNovaState, ProtectedInstance, RecoveryMethod, ReservedHostState, WorkflowAction, WorkflowHost, WorkflowSettings } from "../../../../src/recovery/workflow/workflow-model.js";
+import type { EvacuationOrder, FencingOutcome, InstanceNovaState, ProtectedInstance, RecoveryMethod, ReservedHostState, WorkflowAction, WorkflowHost, WorkflowSettings } from "../../../../src/recovery/workflow/workflow-model.js";
 import type { HostReturnScenario } from "./host-return-harness.js";
 
 /** How an accepted evacuation ends in Nova: ERROR is a failed rebuild, NOVALIDHOST the scheduler finding no room. */
@@ -27,7 +27,16 @@ export type EvacuateScript = ("accept" | "conflict" | "error" | "gone")[];
 export interface WorkflowScenario {
   description?: string;
   host: string;
-  instances: (Partial<ProtectedInstance> & { id: string; status?: string; locked?: boolean; lockedReason?: string })[];
+  instances: (Partial<ProtectedInstance> & {
+    id: string;
+    status?: string;
+    locked?: boolean;
+    lockedReason?: string;
+    /** A rebuild already running in Nova at the start (someone else's evacuation), until `busyUntilMs`, ending on `busyEndsOn` (default: still on the failed host). */
+    taskState?: string;
+    busyUntilMs?: number;
+    busyEndsOn?: string;
+  })[];
   settings?: Partial<WorkflowSettings>;
   fencing?: FencingOutcome["kind"][];
   /** How long an accepted evacuation takes in Nova, and how it ends per instance (default ACTIVE). */
@@ -111,7 +120,18 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
   }));
   type FakeServer = InstanceNovaState & { doneAt?: number; endState?: string; target?: string; visibleAt?: number; endFault?: string };
   const nova = new Map<string, FakeServer>(
-    s.instances.map((i) => [i.id, { id: i.id, host: s.host, status: i.status ?? "ACTIVE", taskState: null, locked: i.locked ?? false, lockedReason: i.lockedReason ?? null }]),
+    s.instances.map((i): [string, FakeServer] => [
+      i.id,
+      {
+        id: i.id,
+        host: s.host,
+        status: i.status ?? "ACTIVE",
+        taskState: i.taskState ?? null,
+        locked: i.locked ?? false,
+        lockedReason: i.lockedReason ?? null,
+        ...(i.taskState ? { doneAt: t0 + (i.busyUntilMs ?? 0), endState: i.status ?? "ACTIVE", ...(i.busyEndsOn ? { target: i.busyEndsOn } : {}) } : {}),
+      },
+    ]),
   );
   const host: WorkflowHost = { serviceHost: s.host, serviceId: "svc-1", forcedDown: false, disabled: false, up: false, updatedAt: new Date(t0).toISOString() };
   const reserved = (s.reserved ?? []).map((r) => ({ ...r, serviceHost: r.serviceHost ?? (r.name.split(".").slice(1).join(".") || r.name), disabled: r.disabled ?? true, landed: 0 }));
@@ -173,7 +193,7 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
   }
 
   /** Starts an accepted evacuation in the fake Nova: the scheduler (or the requested host) and how it ends. */
-  function startEvacuation(n: FakeServer, a: Extract<WorkflowAction, { kind: "Evacuate" }>): void {
+  function startEvacuation(n: FakeServer, a: EvacuationOrder): void {
     const list = ends.get(a.id);
     const end = (list && list.length > 1 ? list.shift() : list?.[0]) ?? "ACTIVE";
     const r = a.targetHost !== undefined ? reserved.find((x) => x.serviceHost === a.targetHost) : undefined;
@@ -198,6 +218,40 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
     return targets[targetIndex++ % targets.length] ?? "compute-2";
   }
 
+  function evacuateOne(a: EvacuationOrder): string {
+    const nowIso = new Date(now).toISOString();
+    const inst = (id: string) => status.instances?.find((i) => i.id === id);
+    const fenced = (status.fencing?.powerReadBackOff || status.fencing?.unsafeSkipped) && host.forcedDown;
+    if (!fenced) run.evacuatedBeforeFenced.push(a.id);
+    const answer = scripts.get(a.id)?.shift() ?? "accept";
+    const i = inst(a.id);
+    const n = nova.get(a.id);
+    if (!i || !n) return "no such instance";
+    i.attempts = (i.attempts ?? 0) + 1;
+    if (answer === "gone") {
+      nova.delete(a.id);
+      Object.assign(i, { state: "Failed", finishedAt: nowIso, message: "Nova refused the evacuation: not found" });
+      return "404";
+    }
+    if (answer === "conflict") {
+      Object.assign(i, { state: "Pending", startedAt: nowIso, message: "Nova refused the evacuation for now: task_state busy" });
+      return "409";
+    }
+    if (answer === "error") {
+      Object.assign(i, { state: "Failed", finishedAt: nowIso, message: "Nova refused the evacuation: 400" });
+      return "400";
+    }
+    const key = `${a.id}/${a.method}`;
+    run.evacuationsAccepted[key] = (run.evacuationsAccepted[key] ?? 0) + 1;
+    if (n.taskState === "rebuilding") run.acceptedWhileInFlight.push(a.id);
+    Object.assign(i, { state: "Evacuating", startedAt: nowIso, method: a.method, ...(a.targetHost ? { targetHost: a.targetHost } : {}) });
+    status.timestamps = { ...status.timestamps, firstEvacuationAt: status.timestamps?.firstEvacuationAt ?? nowIso };
+    startEvacuation(n, a);
+    // vmkeeper's own in-flight set: a timed-out evacuation (Failed) gives its slot back.
+    run.maxInFlight = Math.max(run.maxInFlight, (status.instances ?? []).filter((x) => x.state === "Evacuating" || x.state === "Verifying").length);
+    return "202";
+  }
+
   function apply(a: WorkflowAction): string {
     const nowIso = new Date(now).toISOString();
     const inst = (id: string) => status.instances?.find((i) => i.id === id);
@@ -220,13 +274,14 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
       case "DisableService":
         Object.assign(host, { disabled: true, disabledReason: a.reason, updatedAt: nowIso });
         return "disabled";
-      case "LockInstance": {
-        const n = nova.get(a.id);
-        if (n) Object.assign(n, { locked: true, lockedReason: a.reason });
-        const i = inst(a.id);
-        if (i) i.state = "Locked";
-        return "locked";
-      }
+      case "LockInstances":
+        for (const id of a.ids) {
+          const n = nova.get(id);
+          if (n) Object.assign(n, { locked: true, lockedReason: a.reason });
+          const i = inst(id);
+          if (i) i.state = "Locked";
+        }
+        return a.ids.map(() => "locked").join(", ");
       case "UnlockInstance": {
         const n = nova.get(a.id);
         if (n) Object.assign(n, { locked: false, lockedReason: null });
@@ -238,43 +293,15 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
         for (const c of status.reservedHosts ?? []) if (c.name === a.host) c.enabledAt ??= nowIso;
         return "enabled";
       }
-      case "Evacuate": {
-        const fenced = (status.fencing?.powerReadBackOff || status.fencing?.unsafeSkipped) && host.forcedDown;
-        if (!fenced) run.evacuatedBeforeFenced.push(a.id);
-        const answer = scripts.get(a.id)?.shift() ?? "accept";
-        const i = inst(a.id);
-        const n = nova.get(a.id);
-        if (!i || !n) return "no such instance";
-        i.attempts = (i.attempts ?? 0) + 1;
-        if (answer === "gone") {
-          nova.delete(a.id);
-          Object.assign(i, { state: "Failed", finishedAt: nowIso, message: "Nova refused the evacuation: not found" });
-          return "404";
-        }
-        if (answer === "conflict") {
-          Object.assign(i, { state: "Pending", startedAt: nowIso, message: "Nova refused the evacuation for now: task_state busy" });
-          return "409";
-        }
-        if (answer === "error") {
-          Object.assign(i, { state: "Failed", finishedAt: nowIso, message: "Nova refused the evacuation: 400" });
-          return "400";
-        }
-        const key = `${a.id}/${a.method}`;
-        run.evacuationsAccepted[key] = (run.evacuationsAccepted[key] ?? 0) + 1;
-        if (n.taskState === "rebuilding") run.acceptedWhileInFlight.push(a.id);
-        Object.assign(i, { state: "Evacuating", startedAt: nowIso, method: a.method, ...(a.targetHost ? { targetHost: a.targetHost } : {}) });
-        status.timestamps = { ...status.timestamps, firstEvacuationAt: status.timestamps?.firstEvacuationAt ?? nowIso };
-        startEvacuation(n, a);
-        // vmkeeper's own in-flight set: a timed-out evacuation (Failed) gives its slot back.
-        run.maxInFlight = Math.max(run.maxInFlight, (status.instances ?? []).filter((x) => x.state === "Evacuating" || x.state === "Verifying").length);
-        return "202";
-      }
+      case "Evacuate":
+        return a.orders.map((o) => evacuateOne(o)).join(", ");
     }
   }
 }
 
 function describe(a: WorkflowAction): string {
-  if (a.kind === "Evacuate") return `Evacuate ${a.id}${a.targetHost ? ` → ${a.targetHost}` : ""}`;
+  if (a.kind === "Evacuate") return `Evacuate ${a.orders.map((o) => `${o.id}${o.targetHost ? ` → ${o.targetHost}` : ""}`).join(", ")}`;
+  if (a.kind === "LockInstances") return `LockInstances ${a.ids.join(", ")}`;
   if (a.kind === "EnableReservedHost") return `EnableReservedHost ${a.host}`;
   if (a.kind === "Notify") return a.event === "suppressed" ? "Notify (suppressed)" : "Notify";
   return "id" in a ? `${a.kind} ${a.id}` : a.kind;
