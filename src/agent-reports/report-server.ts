@@ -32,6 +32,8 @@ export interface ReportServerOptions {
   clock: Clock;
   log: Logger;
   metrics: ReceiverMetrics;
+  /** Server-group messaging routes under `/v1/sgm/` (same authentication), when on. */
+  sgm?: { handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> };
 }
 
 interface Answer {
@@ -92,7 +94,12 @@ export class AgentReportServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = (req.url ?? "").split("?")[0];
+    const url = (req.url ?? "").split("?")[0] ?? "";
+    if (this.o.sgm && url.startsWith("/v1/sgm/")) {
+      const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? "");
+      if (!m?.[1] || !(await this.o.tokens.accepts(m[1]))) return this.refuse(req, res, "Unauthorized", { status: 401, body: { error: "Unauthorized" }, headers: { "www-authenticate": "Bearer" } });
+      return this.o.sgm.handle(req, res, url);
+    }
     if (url !== REPORTS_PATH) return this.refuse(req, res, "NotFound", { status: 404, body: { error: "NotFound" } });
     if (req.method !== "POST") return this.refuse(req, res, "MethodNotAllowed", { status: 405, body: { error: "MethodNotAllowed" }, headers: { allow: "POST" } });
     const auth = req.headers.authorization ?? "";

@@ -37,6 +37,10 @@ export interface AgentReportsConfig {
   processCheckIntervalMs: number;
   guestIntervalMs: number;
   guestThreshold: number;
+  /** Server-group messaging relay for the guests (docs/server-group-messaging.md); default on. */
+  serverGroupMessaging: boolean;
+  /** Static guest channels file (`UUID SOCKET` lines), besides libvirt's. */
+  guestChannelsFile: string | undefined;
 }
 
 export class AgentConfigError extends Error {
@@ -72,6 +76,8 @@ const OPTIONS = {
   "process-check-interval-ms": { type: "string" },
   "guest-interval-ms": { type: "string" },
   "guest-threshold": { type: "string" },
+  "server-group-messaging": { type: "string" },
+  "guest-channels-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -113,6 +119,12 @@ Host monitoring (on when --report-endpoints is set), reported to the operator ov
   --process-check-interval-ms N     default 10000
   --guest-interval-ms N             guest heartbeat challenge interval, 400..60000 (default 1000)
   --guest-threshold N               missed challenges before Unresponsive, 1..20 (default 3)
+  --server-group-messaging true|false
+                                    relay server-group messages between the guests here and the
+                                    operator (GET /v1/sgm/stream, POST /v1/sgm/messages on the report
+                                    endpoints' replicas; default true)
+  --guest-channels-file PATH        static guest channels, "INSTANCE_UUID SOCKET_PATH" per line,
+                                    re-read every 2 s (hosts without libvirt, tests)
 `;
 
 /** Parses flags with VMKEEPER_* fallbacks and reports every problem at once. */
@@ -164,7 +176,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentC
 
 function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag, def: number, min: number, max: number) => number, problems: string[]): AgentReportsConfig | undefined {
   const raw = pick("report-endpoints");
-  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold"];
+  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold", "server-group-messaging", "guest-channels-file"];
   if (raw === undefined) {
     const stray = dependent.filter((f) => pick(f) !== undefined);
     if (stray.length > 0) problems.push(`${stray.map((f) => `--${f}`).join(", ")}: only with --report-endpoints (host monitoring reports to the operator)`);
@@ -191,6 +203,8 @@ function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag
   const clientCertFile = pick("report-client-cert-file");
   const clientKeyFile = pick("report-client-key-file");
   if ((clientCertFile === undefined) !== (clientKeyFile === undefined)) problems.push("--report-client-cert-file and --report-client-key-file go together");
+  const sgmRaw = pick("server-group-messaging") ?? "true";
+  if (sgmRaw !== "true" && sgmRaw !== "false") problems.push(`--server-group-messaging: "${sgmRaw}" must be true or false`);
   const libvirt = pick("libvirt-uri") ?? "qemu:///system";
   const checks = (pick("process-checks") ?? "").split(",").map((c) => c.trim()).filter((c) => c !== "");
   for (const c of checks) if (!/^[A-Za-z0-9._+-]+(\|[A-Za-z0-9._+-]+)*$/.test(c)) problems.push(`--process-checks: "${c}" is not a process name (or names joined by |)`);
@@ -206,6 +220,8 @@ function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag
     processCheckIntervalMs: int("process-check-interval-ms", 10_000, 1000, 3_600_000),
     guestIntervalMs: int("guest-interval-ms", 1000, 400, 60_000),
     guestThreshold: int("guest-threshold", 3, 1, 20),
+    serverGroupMessaging: sgmRaw !== "false",
+    guestChannelsFile: pick("guest-channels-file"),
   };
 }
 

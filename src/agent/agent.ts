@@ -14,6 +14,7 @@ import { PeerMonitor } from "./peer-monitor.js";
 import { startHostMonitoring, type HostMonitoring } from "./monitoring/start-host-monitoring.js";
 import { prometheusReportClientMetrics } from "./reports/report-client-metrics.js";
 import { ResolvingReportClients } from "./reports/resolving-report-clients.js";
+import { startNodeSgm } from "./server-group/start-sgm.js";
 
 export interface AgentDeps {
   clock: Clock;
@@ -84,7 +85,11 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
   const stopping = new AbortController();
   const reports = cfg.reports ? reportClients(cfg.reports, deps) : undefined;
   await reports?.refresh();
-  const monitoring = cfg.reports && reports ? startHostMonitoring({ host: cfg.host, ...cfg.reports }, { sink: reports, registry: deps.registry, clock, log }) : undefined;
+  const r = cfg.reports;
+  const sgm = r?.serverGroupMessaging && reports ? startNodeSgm({ host: cfg.host, tokenFile: r.tokenFile, caFile: r.caFile, clientCertFile: r.clientCertFile, clientKeyFile: r.clientKeyFile, clock, log, registry: deps.registry }) : undefined;
+  const monitoring = r && reports ? startHostMonitoring({ host: cfg.host, ...r }, { sink: reports, registry: deps.registry, clock, log, ...(sgm ? { sgm: sgm.relay } : {}) }) : undefined;
+  sgm?.attachGuests(monitoring?.guests);
+  sgm?.setEndpoints(reports?.resolved() ?? []);
   if (!monitoring) log.info("host monitoring off (no --report-endpoints): heartbeats and peer checks only");
   const refresh = async (): Promise<void> => {
     if (cfg.peersFile !== undefined) {
@@ -94,6 +99,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
     await reloadKeys(cfg.keyFile, deps);
     await targets.refresh();
     await reports?.refresh();
+    sgm?.setEndpoints(reports?.resolved() ?? []);
   };
   const loops = [sender.run(stopping.signal), refreshLoop(clock, cfg.refreshIntervalMs, stopping.signal, refresh, log)];
   log.info({ cloud: cfg.cloud, host: cfg.host, bootId: sender.bootId, listen: `${bound.address}:${bound.port}`, targets: targets.current().length, peers: peers.length, intervalMs: cfg.intervalMs }, "agent started");
@@ -109,6 +115,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
       stopping.abort();
       await Promise.all(loops);
       await monitoring?.stop();
+      await sgm?.close();
       await reports?.close();
       await Promise.all([receiver.stop(), http.close(), deps.transport.close()]);
       log.info({ host: cfg.host }, "agent stopped");

@@ -1,4 +1,4 @@
-import { LIMITS, PROTOCOL_VERSION, type ErrorBody, type GuestPdu } from "./guest-pdu.js";
+import { LIMITS, PROTOCOL_VERSION, type ErrorBody, type GuestPdu, type SgmMessage } from "./guest-pdu.js";
 
 /** Why a line was dropped; also the name of the counter it increments. */
 export type DecodeErrorKind = "malformed" | "unknownVersion" | "unknownGroup" | "unhandledGroup" | "unknownType" | "unexpected" | "invalidBody";
@@ -13,6 +13,9 @@ export interface DecodeError {
 }
 
 export type DecodeResult = { ok: true; pdu: GuestPdu } | { ok: false; error: DecodeError };
+
+/** A line of the `sgm` group with a valid envelope, routed to the server-group messaging layer. */
+export type LineResult = DecodeResult | { ok: true; sgm: SgmMessage };
 
 /** Which side decodes: each accepts only the types sent towards it. */
 export type Receiver = "host" | "guest";
@@ -158,8 +161,17 @@ function parseObject(line: Uint8Array): Fields | undefined {
   }
 }
 
-/** Validates one line (without its newline) as seen by `receiver`. Never throws. */
+/** Validates one line (without its newline) as seen by `receiver`; `sgm` lines count as `unhandledGroup`. Never throws. */
 export function decodePdu(line: Uint8Array, receiver: Receiver): DecodeResult {
+  const r = decodeLine(line, receiver);
+  return "sgm" in r ? fail("unhandledGroup", "group sgm has no handler here") : r;
+}
+
+/**
+ * Like decodePdu, but a line of the `sgm` group whose envelope is valid is returned as it is
+ * (type and body unvalidated) for the server-group messaging layer. Never throws.
+ */
+export function decodeLine(line: Uint8Array, receiver: Receiver): LineResult {
   const env = parseObject(line);
   if (!env) return fail("malformed", "not a JSON object");
   const isError = env.group === "base" && env.type === "error";
@@ -170,7 +182,7 @@ export function decodePdu(line: Uint8Array, receiver: Receiver): DecodeResult {
   if (!isObject(env.body)) return fail("malformed", "body must be an object", isError);
   const types = Object.hasOwn(TYPES, env.group) ? TYPES[env.group] : undefined;
   if (!types) return fail("unknownGroup", `group ${env.group}`);
-  if (env.group === "sgm") return fail("unhandledGroup", "group sgm has no handler in v1");
+  if (env.group === "sgm") return { ok: true, sgm: { type: env.type, body: env.body } };
   const spec = Object.hasOwn(types, env.type) ? types[env.type] : undefined;
   if (!spec) return fail("unknownType", `${env.group}/${env.type}`, isError);
   if (spec.to !== "both" && spec.to !== receiver) return fail("unexpected", `${env.type} is not sent in this direction`);

@@ -74,6 +74,21 @@ export type GuestPdu =
   | { group: "heartbeat"; type: "action-notify"; body: ActionNotifyBody }
   | { group: "heartbeat"; type: "vote"; body: VoteBody };
 
+/**
+ * A message of the `sgm` group (server-group messaging). The base layer only routes it: its
+ * type and body are validated by the server-group messaging layer (src/agent/server-group/),
+ * see docs/protocols/server-group-messaging.md.
+ */
+export interface SgmMessage {
+  type: string;
+  body: Record<string, unknown>;
+}
+
+/** Renders an sgm message as one line, newline included. */
+export function encodeSgm(message: SgmMessage): string {
+  return `${JSON.stringify({ v: PROTOCOL_VERSION, group: "sgm", type: message.type, body: message.body })}\n`;
+}
+
 /** Renders a PDU as one line, newline included. */
 export function encodePdu(pdu: GuestPdu): string {
   return `${JSON.stringify({ v: PROTOCOL_VERSION, group: pdu.group, type: pdu.type, body: pdu.body })}\n`;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { decodePdu } from "./decode-pdu.js";
-import { encodePdu, LIMITS, unknownVersionError, type ActionNotifyBody, type GuestPdu, type InitBody, type ResponseBody, type VoteBody } from "./guest-pdu.js";
+import { decodeLine } from "./decode-pdu.js";
+import { encodePdu, encodeSgm, LIMITS, unknownVersionError, type ActionNotifyBody, type GuestPdu, type InitBody, type ResponseBody, type SgmMessage, type VoteBody } from "./guest-pdu.js";
 import { emptyHostCounters, type HostCounters } from "./host-counters.js";
 
 /** The guest's health as the host sees it. */
@@ -24,7 +24,9 @@ export type HostEvent =
   | { type: "session-started"; bootId: string; agent: string; intervalMs: number; threshold: number }
   | { type: "health"; health: GuestHealth }
   | { type: "vote"; result: VoteResult }
-  | { type: "session-ended"; by: "guest" | "host"; reason: string };
+  | { type: "session-ended"; by: "guest" | "host"; reason: string }
+  /** An `sgm` line on a session that negotiated the group (body not validated yet). */
+  | { type: "sgm"; message: SgmMessage };
 
 /** What one call asks the caller to do: lines to write (newline included) and events. */
 export interface HostOutput {
@@ -103,6 +105,7 @@ export class HostSession {
   private nextChallengeAtMs = 0;
   private misses = 0;
   private readonly votes = new Map<string, PendingVote>();
+  private sessionGroups: readonly string[] = [];
 
   constructor(options: HostSessionOptions = {}) {
     this.hostIntervalMs = options.intervalMs ?? LIMITS.defaultIntervalMs;
@@ -130,6 +133,11 @@ export class HostSession {
     return { intervalMs: this.intervalMs, threshold: this.threshold };
   }
 
+  /** The session is Active and both sides announced the `sgm` group. */
+  get sgmActive(): boolean {
+    return this.current === "Active" && this.sessionGroups.includes("sgm");
+  }
+
   counters(): Readonly<HostCounters> {
     return { ...this.count };
   }
@@ -155,7 +163,12 @@ export class HostSession {
   receiveLine(line: Uint8Array, nowMs: number): HostOutput {
     const out: HostOutput = { send: [], events: [] };
     this.count.linesReceived++;
-    const decoded = decodePdu(line, "host");
+    const decoded = decodeLine(line, "host");
+    if (decoded.ok && "sgm" in decoded) {
+      if (this.sgmActive) out.events.push({ type: "sgm", message: decoded.sgm });
+      else this.count.unhandledGroup++;
+      return out;
+    }
     if (!decoded.ok) {
       const { error } = decoded;
       this.count[error.kind]++;
@@ -201,6 +214,7 @@ export class HostSession {
     this.misses = 0;
     this.outstanding = undefined;
     const groups = this.groups.filter((g) => init.groups.includes(g));
+    this.sessionGroups = groups;
     out.send.push(encodePdu({ group: "heartbeat", type: "init-ack", body: { intervalMs: this.intervalMs, threshold: this.threshold, groups } }));
     out.events.push({ type: "session-started", bootId: init.bootId, agent: init.agent, intervalMs: this.intervalMs, threshold: this.threshold });
     this.challenge(nowMs, out);
@@ -330,6 +344,11 @@ export class HostSession {
     if (!Number.isInteger(r.deadlineMs) || r.deadlineMs < LIMITS.minDeadlineMs || r.deadlineMs > LIMITS.maxDeadlineMs) throw new RangeError("deadlineMs out of range");
     if (r.reason !== undefined && Buffer.byteLength(r.reason, "utf8") > LIMITS.maxReasonBytes) throw new RangeError("reason longer than 256 bytes");
     if (this.votes.has(r.actionId)) throw new RangeError(`action ${r.actionId} is already pending`);
+  }
+
+  /** Sends an `sgm` message if the session negotiated the group; otherwise nothing is sent. */
+  sendSgm(message: SgmMessage): HostOutput {
+    return { send: this.sgmActive ? [encodeSgm(message)] : [], events: [] };
   }
 
   /** Ends monitoring: sends exit; the session accepts nothing afterwards. */

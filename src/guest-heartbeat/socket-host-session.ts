@@ -1,6 +1,7 @@
 import { createConnection, type Socket } from "node:net";
 import type { Clock } from "../util/clock.js";
 import { HostSession, type ActionRequest, type HostEvent, type HostOutput, type HostSessionOptions } from "./host-session.js";
+import type { SgmMessage } from "./guest-pdu.js";
 import { LineFramer } from "./line-framer.js";
 
 export interface SocketHostSessionOptions extends HostSessionOptions {
@@ -47,6 +48,14 @@ export class SocketHostSession {
   /** Sends an action-notify; the result arrives later as a "vote" event. */
   notifyAction(request: ActionRequest): void {
     this.apply(this.session.notifyAction(request, this.clock.monotonicMs()));
+  }
+
+  /** Sends an `sgm` message; false when the session has not negotiated the group or the socket is gone. */
+  sendSgm(message: SgmMessage): boolean {
+    const out = this.session.sendSgm(message);
+    if (out.send.length === 0 || this.isClosed || !this.socket.writable) return false;
+    this.apply(out);
+    return true;
   }
 
   /** Sends exit and closes the socket. */

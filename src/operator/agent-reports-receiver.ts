@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import { prometheusReceiverMetrics } from "../agent-reports/receiver-metrics.js";
-import { AgentReportServer } from "../agent-reports/report-server.js";
+import { AgentReportServer, type ReportServerOptions } from "../agent-reports/report-server.js";
 import { AgentReportTable } from "../agent-reports/report-table.js";
 import { TokenSet } from "../agent-reports/token-set.js";
 import type { Clock } from "../util/clock.js";
@@ -17,7 +17,7 @@ export interface AgentReportsReceiver {
  * The agent report endpoint runs on every replica, leader or not, so that a standby's
  * table is warm when it takes over. Undefined when the endpoint is off.
  */
-export async function startAgentReports(cfg: OperatorConfig, clock: Clock, log: Logger, registry: Registry, signal: AbortSignal): Promise<AgentReportsReceiver | undefined> {
+export async function startAgentReports(cfg: OperatorConfig, clock: Clock, log: Logger, registry: Registry, signal: AbortSignal, sgm?: ReportServerOptions["sgm"]): Promise<AgentReportsReceiver | undefined> {
   const addr = cfg.agentReportsBindAddress ? parseBindAddress(cfg.agentReportsBindAddress) : undefined;
   if (!addr || !cfg.agentReportsTokenFile) return undefined;
   const table = new AgentReportTable();
@@ -33,6 +33,7 @@ export async function startAgentReports(cfg: OperatorConfig, clock: Clock, log: 
     clock,
     log: rlog,
     metrics: prometheusReceiverMetrics(registry),
+    ...(sgm ? { sgm } : {}),
   });
   const bound = await server.start(signal);
   if (cfg.agentReportsInsecureHttp) rlog.warn({ port: bound.port }, "agent report endpoint serves PLAIN HTTP (--agent-reports-insecure-http): for tests only");

@@ -38,6 +38,10 @@ export interface OperatorConfig {
   agentReportsTokenFile: string | undefined;
   /** Serve the report endpoint over plain HTTP (tests only). */
   agentReportsInsecureHttp: boolean;
+  /** Server-group messaging on the report endpoint (`/v1/sgm/`); default on with the endpoint. */
+  serverGroupMessaging: boolean;
+  /** How often each ServerGroupMessaging's members are read from Nova. */
+  sgmRefreshIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +77,8 @@ const OPTIONS = {
   "kdump-bind-address": { type: "string" },
   "agent-reports-bind-address": { type: "string" },
   "agent-reports-tls-cert-file": { type: "string" },
+  "server-group-messaging": { type: "string" },
+  "sgm-refresh-interval-ms": { type: "string" },
   "agent-reports-tls-key-file": { type: "string" },
   "agent-reports-token-file": { type: "string" },
   "agent-reports-insecure-http": { type: "string" },
@@ -108,6 +114,9 @@ VMKEEPER_<FLAG_IN_UPPER_SNAKE_CASE> (for example VMKEEPER_LOG_LEVEL=debug); flag
   --agent-reports-tls-key-file PATH   its private key (PEM)
   --agent-reports-token-file PATH   accepted agent bearer tokens, one per line (a mounted Secret; re-read on change)
   --agent-reports-insecure-http true|false  serve the report endpoint over plain HTTP (tests only; default false)
+  --server-group-messaging true|false  route server-group messages between node agents on the report
+                                    endpoint (/v1/sgm/stream, /v1/sgm/messages; default true)
+  --sgm-refresh-interval-ms N       how often server groups' members are read from Nova (default 5000)
 `;
 
 /** Parses flags with environment fallbacks and validates them all, reporting every problem at once. */
@@ -157,6 +166,8 @@ export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Ope
     agentReportsTlsKeyFile: pick("agent-reports-tls-key-file"),
     agentReportsTokenFile: pick("agent-reports-token-file"),
     agentReportsInsecureHttp: parseBool(pick("agent-reports-insecure-http") ?? "false", "agent-reports-insecure-http", problems),
+    serverGroupMessaging: parseBool(pick("server-group-messaging") ?? "true", "server-group-messaging", problems),
+    sgmRefreshIntervalMs: int("sgm-refresh-interval-ms", 5000, 200, 600_000),
   };
   validate(cfg, problems);
   if (problems.length > 0) throw new ConfigError(problems);

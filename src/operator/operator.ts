@@ -20,6 +20,7 @@ import { parseHostPort } from "../heartbeat/udp-address.js";
 import { buildFencing } from "./build-fencing.js";
 import { startControllers, type LeaderView } from "./start-controllers.js";
 import { startAgentReports } from "./agent-reports-receiver.js";
+import { buildServerGroupMessaging } from "./server-group-messaging.js";
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -47,19 +48,20 @@ export async function runOperator(cfg: OperatorConfig, deps: OperatorDeps, signa
 
   const background = new AbortController();
   const receiver = await startHeartbeats(cfg, clock, log, registry, background.signal);
-  const reports = await startAgentReports(cfg, clock, log, registry, background.signal);
+  const sgm = cfg.agentReportsBindAddress && cfg.serverGroupMessaging ? buildServerGroupMessaging(ctx) : undefined;
+  const reports = await startAgentReports(cfg, clock, log, registry, background.signal, sgm?.endpoint);
   const deliveries = new NotificationDeliveries();
   const notifiers = new NotifierRegistry({ poster: new TransportHttpPoster(), clock, logger: log.child({ component: "notify" }), metrics: prometheusNotificationMetrics(registry), onReport: (policyKey, report) => deliveries.report(policyKey, report) });
   const probe = await startProbeServer(cfg.healthProbeBindAddress, ctx.all.map((i) => ({ name: `informer-${i.name}`, ready: () => i.isHealthy() })));
   const metrics = await startMetricsServer(cfg.metricsBindAddress, registry);
   log.info({ healthPort: probe.port, metricsPort: metrics.port, identity: cfg.identity, namespace: cfg.namespace ?? "(all)", heartbeats: cfg.heartbeatBindAddress || "off", agentReports: cfg.agentReportsBindAddress || "off" }, "vmkeeper operator started");
-  const informerRuns = ctx.all.map((i) => i.run(background.signal));
+  const informerRuns = [...ctx.all.map((i) => i.run(background.signal)), ...(sgm ? [sgm.run(background.signal)] : [])];
 
   const leader: LeaderView = { identity: cfg.identity, leaseEpoch: () => 0, isLeader: () => true, leadingSinceMs: clock.monotonicMs() };
   const fencing = buildFencing(ctx);
   const kdumpAddress = cfg.kdumpBindAddress ? parseHostPort(cfg.kdumpBindAddress) : undefined;
   if (fencing.kdump && kdumpAddress) log.info({ port: await fencing.kdump.listen(kdumpAddress.host, kdumpAddress.port) }, "kdump notice receiver listening");
-  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, reports: reports?.table, notifiers, deliveries, fencing: fencing.provider, fenceDevices: fencing.devices, fencingMetrics: fencing.metrics };
+  const controllerDeps = { ctx, leader, receiver: receiver?.receiver, reports: reports?.table, notifiers, deliveries, fencing: fencing.provider, fenceDevices: fencing.devices, fencingMetrics: fencing.metrics, ...(sgm ? { sgm } : {}) };
   let outcome: OperatorOutcome = "stopped";
   let controllersDone: Promise<void> = Promise.resolve();
   if (cfg.leaderElect) {

@@ -26,6 +26,7 @@ import { WebhookIncidentSink } from "./webhook-incident-sink.js";
 import { instanceRecoveryController } from "./instance-recovery-controller.js";
 import { guestActionsController } from "./guest-actions-controller.js";
 import type { AgentReportTable } from "../agent-reports/report-table.js";
+import { sgmController, type OperatorSgm } from "./server-group-messaging.js";
 
 export interface LeaderView {
   identity: string;
@@ -47,6 +48,8 @@ export interface ControllerDeps {
   fencing: FencingProvider;
   fenceDevices: FenceDeviceFactory;
   fencingMetrics: FencingMetrics;
+  /** Server-group messaging (with the report endpoint). */
+  sgm?: OperatorSgm;
 }
 
 const cloudKey = (ns: string | undefined, name: string | undefined): string[] => (ns && name ? [`${ns}/${name}`] : []);
@@ -138,7 +141,7 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   }
   for (const p of inf.policies.items()) policies.enqueue(objectKey(p));
   for (const hf of inf.hostFencings.items()) fencings.enqueue(objectKey(hf));
-  const vmLevel = [instanceRecoveryController(ctx, d.leader, make, d.reports), ...(d.reports ? [guestActionsController(ctx, d.leader, d.reports, make, leading)] : [])];
+  const vmLevel = [instanceRecoveryController(ctx, d.leader, make, d.reports), ...(d.reports ? [guestActionsController(ctx, d.leader, d.reports, make, leading)] : []), ...(d.sgm ? [sgmController(ctx, d.sgm, make, leading)] : [])];
   return Promise.all([clouds, policies, monitor, incidents, fencings, ...vmLevel].map((c) => c.run(leading))).then(() => undefined);
 }
 

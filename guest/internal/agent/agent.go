@@ -37,7 +37,7 @@ func New(cfg Config, logger *log.Logger) *Agent {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
-	c := core.New(core.Config{Agent: "vmkeeper-guest/" + Version, BootID: hex.EncodeToString(id), IntervalMs: cfg.IntervalMs, Threshold: cfg.Threshold})
+	c := core.New(core.Config{Agent: "vmkeeper-guest/" + Version, BootID: hex.EncodeToString(id), IntervalMs: cfg.IntervalMs, Threshold: cfg.Threshold, SGM: cfg.ServerGroupMessaging})
 	return &Agent{cfg: cfg, log: logger, start: time.Now(), core: c, apps: map[string]*localConn{}, outbound: make(chan []byte, 64), wake: make(chan struct{}, 1)}
 }
 

@@ -37,11 +37,13 @@ type Config struct {
 	Threshold   int     `json:"threshold"`
 	ReconnectMs int     `json:"reconnectMs"`
 	Checks      []Check `json:"checks"`
+	// ServerGroupMessaging announces the sgm group to the host (default true).
+	ServerGroupMessaging bool `json:"serverGroupMessaging"`
 }
 
 // DefaultConfig is the configuration with no file and no flags.
 func DefaultConfig() Config {
-	return Config{Port: DefaultPort, Socket: DefaultSocket, SocketMode: "0660", ReconnectMs: 1000, Checks: []Check{}}
+	return Config{Port: DefaultPort, Socket: DefaultSocket, SocketMode: "0660", ReconnectMs: 1000, Checks: []Check{}, ServerGroupMessaging: true}
 }
 
 // LoadConfig reads a JSON config file over the defaults. Unknown fields are errors, so a

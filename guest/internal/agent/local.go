@@ -115,13 +115,15 @@ func (a *Agent) serveApp(conn net.Conn) {
 }
 
 type request struct {
-	Op       string `json:"op"`
-	App      string `json:"app"`
-	Critical bool   `json:"critical"`
-	Health   string `json:"health"`
-	Reason   string `json:"reason"`
-	ActionID string `json:"actionId"`
-	Vote     string `json:"vote"`
+	Op       string  `json:"op"`
+	App      string  `json:"app"`
+	Critical bool    `json:"critical"`
+	Health   string  `json:"health"`
+	Reason   string  `json:"reason"`
+	ActionID string  `json:"actionId"`
+	Vote     string  `json:"vote"`
+	Ref      string  `json:"ref"`
+	Payload  *string `json:"payload"`
 }
 
 // localFrame handles one request line; it returns true when the app unregistered.
@@ -153,14 +155,25 @@ func (a *Agent) localFrame(lc *localConn, f wire.Frame) bool {
 		return out
 	})
 	if err != nil {
-		lc.push(map[string]any{"ok": false, "op": req.Op, "error": err.Error()})
+		reply := map[string]any{"ok": false, "op": req.Op, "error": err.Error()}
+		if req.Ref != "" {
+			reply["ref"] = req.Ref
+		}
+		lc.push(reply)
 		return false
 	}
-	lc.push(map[string]any{"ok": true, "op": req.Op})
+	if req.Op == "sgm-status" {
+		return false // answered when the host's reply arrives (or times out)
+	}
+	reply := map[string]any{"ok": true, "op": req.Op}
+	if req.Ref != "" {
+		reply["ref"] = req.Ref
+	}
+	lc.push(reply)
 	return req.Op == "unregister"
 }
 
-var knownOps = map[string]bool{"register": true, "health": true, "fail": true, "vote": true, "unregister": true, "status": true}
+var knownOps = map[string]bool{"register": true, "health": true, "fail": true, "vote": true, "unregister": true, "status": true, "broadcast": true, "subscribe": true, "unsubscribe": true, "sgm-status": true}
 
 var errRegisterFirst = errors.New("register first")
 
@@ -192,6 +205,15 @@ func (a *Agent) apply(c *core.Core, lc *localConn, req request, now int64) (core
 			return core.Output{}, errors.New("vote must be accept or refuse")
 		}
 		return c.AppVote(lc.app, req.ActionID, req.Vote == wire.Accept, req.Reason)
+	case "broadcast":
+		if req.Payload == nil {
+			return core.Output{}, core.ErrPayloadNotStr
+		}
+		return c.Broadcast(lc.app, req.Ref, *req.Payload)
+	case "subscribe", "unsubscribe":
+		return core.Output{}, c.Subscribe(lc.app, req.Op == "subscribe")
+	case "sgm-status":
+		return c.QueryStatus(lc.app, req.Ref, now)
 	case "unregister":
 		delete(a.apps, lc.app)
 		out := c.Disconnect(lc.app, true, now)

@@ -38,6 +38,7 @@ func (c *Core) Disconnect(name string, unregister bool, now int64) Output {
 	if !ok {
 		return out
 	}
+	delete(c.sgm.subscribers, name)
 	if unregister || !a.critical {
 		delete(c.apps, name)
 	} else {

@@ -32,6 +32,8 @@ type Config struct {
 	IntervalMs  int
 	Threshold   int
 	InitRetryMs int
+	// SGM announces the server-group messaging group in init.
+	SGM bool
 }
 
 // AppMessage is a message pushed to one local application.
@@ -79,6 +81,7 @@ type Core struct {
 	apps            map[string]*app
 	pending         map[string]*pending
 	counters        map[string]int64
+	sgm             sgmState
 }
 
 // New returns a Core in state Idle; call Start once the port is open.
@@ -86,7 +89,7 @@ func New(cfg Config) *Core {
 	if cfg.InitRetryMs <= 0 {
 		cfg.InitRetryMs = DefaultInitRetryMs
 	}
-	c := &Core{cfg: cfg, state: Idle, checks: map[string]check{}, apps: map[string]*app{}, pending: map[string]*pending{}, counters: map[string]int64{}}
+	c := &Core{cfg: cfg, state: Idle, checks: map[string]check{}, apps: map[string]*app{}, pending: map[string]*pending{}, counters: map[string]int64{}, sgm: newSGMState()}
 	for _, name := range CounterNames {
 		c.counters[name] = 0
 	}
@@ -98,6 +101,7 @@ var CounterNames = []string{
 	"linesReceived", wire.ErrMalformed, "oversize", wire.ErrUnknownVersion, wire.ErrUnknownGroup, wire.ErrUnhandledGroup,
 	wire.ErrUnknownType, wire.ErrUnexpected, wire.ErrInvalidBody, "errorsReceived", "initsSent", "sessions",
 	"challengesAnswered", "hostSilent", "actionsReceived", "votesSent", "localMalformed", "localOversize", "sendDropped",
+	"sgmSent", "sgmReceived", "sgmErrors",
 }
 
 // Start sends the first init.
@@ -112,10 +116,15 @@ func (c *Core) Start(now int64) Output {
 
 func (c *Core) sendInit(out *Output, now int64) {
 	c.state = Initialising
+	c.sgm.negotiated = false
 	c.nextInitAt = now + int64(c.cfg.InitRetryMs)
 	c.counters["initsSent"]++
+	groups := []string{wire.GroupHeartbeat}
+	if c.cfg.SGM {
+		groups = append(groups, wire.GroupSGM)
+	}
 	out.send(wire.Encode(wire.GroupHeartbeat, wire.TypeInit, wire.Init{
-		Agent: c.cfg.Agent, BootID: c.cfg.BootID, IntervalMs: c.cfg.IntervalMs, Threshold: c.cfg.Threshold, Groups: []string{wire.GroupHeartbeat},
+		Agent: c.cfg.Agent, BootID: c.cfg.BootID, IntervalMs: c.cfg.IntervalMs, Threshold: c.cfg.Threshold, Groups: groups,
 	}))
 }
 
@@ -125,6 +134,7 @@ func (c *Core) PortClosed() {
 	if c.state != Stopped {
 		c.state = Idle
 	}
+	c.sgm.negotiated = false
 	c.pending = map[string]*pending{}
 }
 
@@ -153,6 +163,10 @@ func (c *Core) Receive(line []byte, now int64) Output {
 		}
 		return out
 	}
+	if p.Group == wire.GroupSGM {
+		c.onSGM(&out, p)
+		return out
+	}
 	switch p.Type {
 	case wire.TypeError:
 		c.onError(&out, p.Error, now)
@@ -162,6 +176,7 @@ func (c *Core) Receive(line []byte, now int64) Output {
 		c.onChallenge(&out, p.Challenge, now)
 	case wire.TypeExit:
 		c.state = Initialising
+		c.sgm.negotiated = false
 		c.nextInitAt = now + int64(c.cfg.InitRetryMs)
 		c.pending = map[string]*pending{}
 	case wire.TypeActionNotify:
@@ -184,6 +199,7 @@ func (c *Core) onInitAck(a *wire.InitAck, now int64) {
 		return
 	}
 	c.state = Active
+	c.sgm.negotiated = c.cfg.SGM && contains(a.Groups, wire.GroupSGM)
 	c.intervalMs, c.threshold = a.IntervalMs, a.Threshold
 	c.lastChallengeAt = now
 	c.counters["sessions"]++
@@ -223,6 +239,7 @@ func (c *Core) Tick(now int64) Output {
 			c.sendVote(&out, id, wire.Accept, "")
 		}
 	}
+	c.expireQueries(&out, now)
 	return out
 }
 
@@ -243,6 +260,9 @@ func (c *Core) NextDeadline() (int64, bool) {
 	}
 	for _, p := range c.pending {
 		take(p.voteAt)
+	}
+	for _, q := range c.sgm.queries {
+		take(q.deadline)
 	}
 	return d, have
 }
@@ -301,6 +321,15 @@ func truncate(s string, max int) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -81,7 +81,7 @@ func Decode(line []byte, role Role) (*PDU, *DecodeError) {
 		return nil, &DecodeError{Counter: ErrUnknownGroup, Detail: "group " + group}
 	}
 	if group == GroupSGM {
-		return nil, &DecodeError{Counter: ErrUnhandledGroup, Detail: "group sgm has no handler in v1"}
+		return &PDU{Group: group, Type: typ, SGM: body}, nil
 	}
 	dir, known := types[typ]
 	if !known {

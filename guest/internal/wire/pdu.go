@@ -1,12 +1,16 @@
 package wire
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // Version is the only protocol version this implementation speaks.
 const Version = 1
 
-// Groups of the base layer. GroupSGM is reserved for server-group messaging; v1 defines
-// no messages in it, so a receiver routes it to no handler and counts it.
+// Groups of the base layer. GroupSGM is server-group messaging: the base layer only routes
+// it (see sgm.go and docs/protocols/server-group-messaging.md); a session that did not
+// negotiate it counts its lines as unhandledGroup.
 const (
 	GroupBase      = "base"
 	GroupHeartbeat = "heartbeat"
@@ -127,6 +131,8 @@ type PDU struct {
 	ActionNotify *ActionNotify
 	Vote         *Vote
 	Error        *ErrorBody
+	// SGM is the raw body of an sgm-group message (validated by DecodeSGM).
+	SGM map[string]json.RawMessage
 }
 
 type envelope struct {
@@ -136,14 +142,17 @@ type envelope struct {
 	Body  any    `json:"body"`
 }
 
-// Encode renders one message as a line, newline included.
+// Encode renders one message as a line, newline included. '<', '>' and '&' are not
+// escaped, so a payload's size on the wire is what PayloadWireBytes counts.
 func Encode(group, typ string, body any) []byte {
-	b, err := json.Marshal(envelope{V: Version, Group: group, Type: typ, Body: body})
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(envelope{V: Version, Group: group, Type: typ, Body: body}); err != nil {
 		// Every body type above marshals; this is a programming error.
 		panic(err)
 	}
-	return append(b, '\n')
+	return buf.Bytes() // Encoder.Encode ends the line with '\n'
 }
 
 // UnknownVersionError is the reply to a message of a version we do not speak.

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
 import { emptyHostCounters, type HostCounters } from "../../guest-heartbeat/host-counters.js";
 import type { GuestHealth } from "../../guest-heartbeat/host-session.js";
 import type { Clock } from "../../util/clock.js";
@@ -6,7 +7,7 @@ import type { Logger } from "../../util/logger.js";
 import type { AgentReportSink, GuestHealthReport } from "../reports/agent-report.js";
 import type { GuestChannel, GuestChannelStatus } from "./guest-channel.js";
 import { GuestChannelMetrics } from "./guest-channel-metrics.js";
-import { GuestChannelRunner, type GuestSessionSettings } from "./guest-channel-runner.js";
+import { GuestChannelRunner, type GuestChannelRunnerOptions, type GuestSessionSettings } from "./guest-channel-runner.js";
 import { guestHealthReport, sameGuestHealth } from "./guest-health-report.js";
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./reconnect-delay.js";
 
@@ -23,6 +24,15 @@ export interface GuestChannelManagerOptions {
   reconnect?: ReconnectPolicy;
   /** Longest wait for the final `exit` line to drain when a channel is removed; default 1000 ms. */
   closeGraceMs?: number;
+  /** Server-group messaging: sessions announce the `sgm` group and its lines go here. */
+  sgm?: GuestSgmHooks;
+}
+
+/** Where the `sgm` group of every channel goes (src/agent/server-group/). */
+export interface GuestSgmHooks {
+  onMessage(instanceUuid: string, message: SgmMessage): void;
+  /** A session with the `sgm` group started (true) or ended (false). */
+  onSession(instanceUuid: string, active: boolean): void;
 }
 
 /**
@@ -71,6 +81,11 @@ export class GuestChannelManager {
     return this.runners.get(instanceUuid)?.status();
   }
 
+  /** Sends an sgm message to one guest; false when it has no session with the `sgm` group. */
+  sendSgm(instanceUuid: string, message: SgmMessage): boolean {
+    return this.runners.get(instanceUuid)?.sendSgm(message) ?? false;
+  }
+
   /** Stops every session (each guest is sent `exit`) and waits until all have ended. */
   async close(): Promise<void> {
     this.closed = true;
@@ -92,13 +107,27 @@ export class GuestChannelManager {
       },
       onConnect: (connected) => this.metrics.countConnect(connected),
       onSessionClosed: (counters) => this.addRetired(counters),
+      ...(this.options.sgm ? this.sgmOptions(channel.instanceUuid, this.options.sgm, () => this.runners.get(channel.instanceUuid) === runner) : {}),
     });
     this.runners.set(channel.instanceUuid, runner);
     runner.start();
   }
 
+  private sgmOptions(uuid: string, hooks: GuestSgmHooks, current: () => boolean): Pick<GuestChannelRunnerOptions, "groups" | "onSgm" | "onSgmSession"> {
+    return {
+      groups: ["heartbeat", "sgm"],
+      onSgm: (message) => {
+        if (current()) hooks.onMessage(uuid, message);
+      },
+      onSgmSession: (active) => {
+        if (current()) hooks.onSession(uuid, active);
+      },
+    };
+  }
+
   private retire(uuid: string, runner: GuestChannelRunner, reason: string): void {
     this.runners.delete(uuid);
+    this.options.sgm?.onSession(uuid, false);
     const done = runner.stop(reason);
     this.stopping.add(done);
     void done.finally(() => this.stopping.delete(done));

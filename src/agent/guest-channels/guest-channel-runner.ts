@@ -1,5 +1,6 @@
 import { createConnection, type Socket } from "node:net";
 import type { HostCounters } from "../../guest-heartbeat/host-counters.js";
+import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
 import type { GuestHealth, HostEvent } from "../../guest-heartbeat/host-session.js";
 import { SocketHostSession } from "../../guest-heartbeat/socket-host-session.js";
 import type { Clock } from "../../util/clock.js";
@@ -27,6 +28,11 @@ export interface GuestChannelRunnerOptions {
   onConnect: (connected: boolean) => void;
   /** A session's socket closed; its counters are final. */
   onSessionClosed: (counters: Readonly<HostCounters>) => void;
+  /** Groups the host announces (default heartbeat only); with `sgm`, sgm lines go to `onSgm`. */
+  groups?: readonly string[];
+  onSgm?: (message: SgmMessage) => void;
+  /** Whether a session with the `sgm` group is active, on every change. */
+  onSgmSession?: (active: boolean) => void;
 }
 
 interface LiveSession {
@@ -68,6 +74,11 @@ export class GuestChannelRunner {
   /** Counters of the session on the open socket, if any. */
   liveCounters(): Readonly<HostCounters> | undefined {
     return this.live?.host.session.counters();
+  }
+
+  /** Sends an sgm message to the guest; false without a session that negotiated the group. */
+  sendSgm(message: SgmMessage): boolean {
+    return this.live?.host.sendSgm(message) ?? false;
   }
 
   /** Ends monitoring: sends `exit` on an active session, closes the socket, stops retrying. */
@@ -135,10 +146,12 @@ export class GuestChannelRunner {
           clock,
           intervalMs: session.intervalMs,
           threshold: session.threshold,
+          ...(this.options.groups ? { groups: [...this.options.groups] } : {}),
           onEvent: (event) => this.onEvent(event, live),
           onClose: () => {
             signal.removeEventListener("abort", onAbort);
             if (this.live === live) this.live = undefined;
+            this.options.onSgmSession?.(false);
             this.options.onSessionClosed(live.host.session.counters());
             this.options.log.info({ instanceUuid: this.options.channel.instanceUuid }, "guest channel closed");
             resolve();
@@ -159,9 +172,14 @@ export class GuestChannelRunner {
         return;
       case "session-started":
         this.options.log.info({ instanceUuid, bootId: event.bootId, agent: event.agent, intervalMs: event.intervalMs, threshold: event.threshold }, "guest heartbeat session started");
+        this.options.onSgmSession?.(live.host.session.sgmActive);
         return;
       case "session-ended":
         this.options.log.info({ instanceUuid, by: event.by, reason: event.reason }, "guest heartbeat session ended");
+        this.options.onSgmSession?.(false);
+        return;
+      case "sgm":
+        this.options.onSgm?.(event.message);
         return;
       case "vote":
         return;

@@ -1,10 +1,11 @@
 import type { Registry } from "prom-client";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
-import { GuestChannelManager } from "../guest-channels/guest-channel-manager.js";
+import { GuestChannelManager, type GuestSgmHooks } from "../guest-channels/guest-channel-manager.js";
 import { DomainInventory } from "../libvirt/domain-inventory.js";
 import { LibvirtEventWatcher } from "../libvirt/libvirt-event-watcher.js";
 import { VirshClient } from "../libvirt/virsh-client.js";
+import { followGuestChannelsFile } from "./static-guest-channels.js";
 import { ProcessChecker } from "../process-checks/process-checker.js";
 import { processChecks } from "../process-checks/process-check.js";
 import type { AgentReportSink } from "../reports/agent-report.js";
@@ -18,6 +19,8 @@ export interface HostMonitoringConfig {
   processCheckIntervalMs: number;
   guestIntervalMs: number;
   guestThreshold: number;
+  /** Static guest channels (`UUID SOCKET` lines, re-read every 2 s), instead of or besides libvirt's. */
+  guestChannelsFile?: string | undefined;
 }
 
 export interface HostMonitoringDeps {
@@ -25,6 +28,8 @@ export interface HostMonitoringDeps {
   registry: Registry;
   clock: Clock;
   log: Logger;
+  /** Server-group messaging: guest sessions announce the `sgm` group and its lines go here. */
+  sgm?: GuestSgmHooks;
   /** Test seams: the libvirt reader and procfs root. */
   virshPath?: string;
   procRoot?: string;
@@ -52,10 +57,16 @@ export function startHostMonitoring(cfg: HostMonitoringConfig, deps: HostMonitor
   runs.push(processes.run(stopping.signal));
   let inventory: DomainInventory | undefined;
   let guests: GuestChannelManager | undefined;
-  if (cfg.libvirtUri !== undefined) {
+  if (cfg.libvirtUri !== undefined || cfg.guestChannelsFile !== undefined) {
+    guests = new GuestChannelManager({ host: cfg.host, sink, registry, clock, log: log.child({ component: "guest-heartbeat" }), session: { intervalMs: cfg.guestIntervalMs, threshold: cfg.guestThreshold }, ...(deps.sgm ? { sgm: deps.sgm } : {}) });
+  }
+  if (cfg.guestChannelsFile !== undefined && guests) {
+    const g = guests;
+    runs.push(followGuestChannelsFile(cfg.guestChannelsFile, 2000, clock, log, (channels) => g.setChannels(channels), stopping.signal));
+  }
+  if (cfg.libvirtUri !== undefined && guests) {
     const uri = cfg.libvirtUri;
-    const g = new GuestChannelManager({ host: cfg.host, sink, registry, clock, log: log.child({ component: "guest-heartbeat" }), session: { intervalMs: cfg.guestIntervalMs, threshold: cfg.guestThreshold } });
-    guests = g;
+    const g = guests;
     const inv: DomainInventory = new DomainInventory({
       reader: new VirshClient({ uri, ...(deps.virshPath ? { virshPath: deps.virshPath } : {}) }),
       registry,

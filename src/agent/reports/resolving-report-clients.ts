@@ -51,11 +51,19 @@ export class ResolvingReportClients implements AgentReportSink {
     return this.clients.size;
   }
 
+  /** The per-replica URLs after the last refresh (server-group messaging follows the same replicas). */
+  resolved(): { url: string; serverName?: string }[] {
+    return [...this.current];
+  }
+
+  private current: { url: string; serverName?: string }[] = [];
+
   async refresh(): Promise<void> {
     const wanted = new Map<string, { url: string; serverName?: string }>();
     for (const raw of this.o.endpoints) {
       for (const want of await this.resolve(raw)) wanted.set(want.url, want);
     }
+    this.current = [...wanted.values()];
     for (const [key, want] of wanted) {
       if (this.clients.has(key)) continue;
       const { lookup: _lookup, endpoints: _endpoints, ...rest } = this.o;

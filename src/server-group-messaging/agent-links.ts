@@ -1,0 +1,96 @@
+import type http from "node:http";
+import type { OperatorToAgent } from "./link-messages.js";
+
+interface Stream {
+  res: http.ServerResponse;
+}
+
+/**
+ * The open `GET /v1/sgm/stream` responses of the node agents (on every replica) and the
+ * guests each agent last said it can reach. An instance is reachable through the host whose
+ * agent listed it most recently while that agent's stream is open.
+ */
+export class AgentLinks {
+  private readonly streams = new Map<string, Set<Stream>>();
+  private readonly guestsByHost = new Map<string, Set<string>>();
+  private readonly hostOf = new Map<string, string>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Registers a stream; it is dropped when the response closes. */
+  open(host: string, res: http.ServerResponse, hello: OperatorToAgent): void {
+    const s: Stream = { res };
+    let set = this.streams.get(host);
+    if (!set) {
+      set = new Set();
+      this.streams.set(host, set);
+    }
+    set.add(s);
+    res.on("close", () => {
+      const current = this.streams.get(host);
+      current?.delete(s);
+      if (current?.size === 0) this.streams.delete(host);
+      this.changed();
+    });
+    write(res, hello);
+    this.changed();
+  }
+
+  /** Replaces the list of guests an agent reaches. */
+  setGuests(host: string, instances: readonly string[]): void {
+    const before = this.guestsByHost.get(host);
+    const next = new Set(instances);
+    if (before && before.size === next.size && [...next].every((i) => before.has(i))) return;
+    for (const id of before ?? []) if (!next.has(id) && this.hostOf.get(id) === host) this.hostOf.delete(id);
+    for (const id of next) this.hostOf.set(id, host);
+    this.guestsByHost.set(host, next);
+    this.changed();
+  }
+
+  /** The host whose agent has a session with the instance's guest, while its stream is open. */
+  routeOf(instanceId: string): string | undefined {
+    const host = this.hostOf.get(instanceId);
+    return host && this.streams.has(host) && this.guestsByHost.get(host)?.has(instanceId) ? host : undefined;
+  }
+
+  connected(instanceId: string): boolean {
+    return this.routeOf(instanceId) !== undefined;
+  }
+
+  /** Writes one message on every stream of the host; false when it has none. */
+  send(host: string, m: OperatorToAgent): boolean {
+    const set = this.streams.get(host);
+    if (!set || set.size === 0) return false;
+    for (const s of set) write(s.res, m);
+    return true;
+  }
+
+  /** Writes to every open stream (keep-alive pings). */
+  broadcast(m: OperatorToAgent): void {
+    for (const set of this.streams.values()) for (const s of set) write(s.res, m);
+  }
+
+  get streamCount(): number {
+    let n = 0;
+    for (const set of this.streams.values()) n += set.size;
+    return n;
+  }
+
+  /** Called on every change of reachability (stream opened or closed, guest list changed). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends every stream (operator stopping). */
+  closeAll(): void {
+    for (const set of this.streams.values()) for (const s of set) s.res.end();
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+}
+
+function write(res: http.ServerResponse, m: OperatorToAgent): void {
+  if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(m)}\n`);
+}
