@@ -10,6 +10,10 @@ export interface SeedOptions {
   /** Put the first server of every two neighbouring hosts in one anti-affinity group. */
   antiAffinityPairs?: boolean;
   seed?: string | number;
+  /** Host aggregates (no zone) the hosts are split into in contiguous blocks: rack-a, rack-b, ... */
+  aggregates?: number;
+  /** Empty spare hosts (compute-spare-01, ...) whose nova-compute is disabled, as reserved capacity. */
+  reservedHosts?: number;
   hostVcpus?: number;
   hostMemoryMb?: number;
   hostLocalGb?: number;
@@ -17,6 +21,29 @@ export interface SeedOptions {
 
 export function hostName(i: number): string {
   return `compute-${String(i + 1).padStart(4, "0")}`;
+}
+
+export function reservedHostName(i: number): string {
+  return `compute-spare-${String(i + 1).padStart(2, "0")}`;
+}
+
+/** The disabled reason of a seeded spare host. */
+export const RESERVED_HOST_REASON = "reserved spare capacity for vmkeeper";
+
+/** Aggregate `i` of a seeded cloud: rack-a, rack-b, ..., rack-z, rack-27, ... */
+export function aggregateName(i: number): string {
+  return i < 26 ? `rack-${String.fromCharCode(97 + i)}` : `rack-${i + 1}`;
+}
+
+function seedAggregatesAndSpares(cloud: SimCloud, o: SeedOptions): void {
+  const count = Math.max(0, o.aggregates ?? 0);
+  const perAggregate = Math.ceil(o.hosts / Math.max(1, count));
+  for (let a = 0; a < count; a++) {
+    const agg = cloud.nova.createAggregate(aggregateName(a), null);
+    for (let h = a * perAggregate; h < Math.min(o.hosts, (a + 1) * perAggregate); h++) cloud.nova.aggregateAddHost(agg.id, hostName(h));
+  }
+  const spares = cloud.nova.addHosts(Array.from({ length: Math.max(0, o.reservedHosts ?? 0) }, (_, i) => ({ name: reservedHostName(i), vcpus: o.hostVcpus, memoryMb: o.hostMemoryMb, localGb: o.hostLocalGb })));
+  for (const spare of spares) cloud.nova.updateService(spare.service.uuid, { status: "disabled", disabledReason: RESERVED_HOST_REASON });
 }
 
 /**
@@ -67,5 +94,6 @@ export function seedCloud(cloud: SimCloud, o: SeedOptions): { hosts: number; ser
     }
   }
   cloud.nova.addServers(specs);
+  seedAggregatesAndSpares(cloud, o);
   return { hosts: o.hosts, servers: specs.length, groups };
 }

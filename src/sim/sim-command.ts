@@ -16,6 +16,8 @@ Flags:
   --hosts N                compute hosts to create (default 10)
   --servers-per-host N     servers placed on each host (default 5)
   --zones N                availability zones to split the hosts into (default 1)
+  --aggregates N           host aggregates (rack-a, rack-b, ...) to split the hosts into (default 0)
+  --reserved-hosts N       empty spare hosts (compute-spare-01, ...) with nova-compute disabled (default 0)
   --seed S                 seed for ids, placement of failures and faults (default vmkeeper)
   --max-microversion V     highest compute microversion, 2.1..2.96 (default 2.93)
   --service-down-time S    Nova's service_down_time in seconds (default 60)
@@ -32,6 +34,8 @@ interface SimArgs {
   hosts: number;
   serversPerHost: number;
   zones: number;
+  aggregates: number;
+  reservedHosts: number;
   seed: string;
   maxMicroversion: string;
   serviceDownTime: number;
@@ -48,6 +52,8 @@ const NUMERIC: Record<string, keyof SimArgs> = {
   "--hosts": "hosts",
   "--servers-per-host": "serversPerHost",
   "--zones": "zones",
+  "--aggregates": "aggregates",
+  "--reserved-hosts": "reservedHosts",
   "--service-down-time": "serviceDownTime",
   "--report-interval": "reportInterval",
   "--evacuation-ms": "evacuationMs",
@@ -56,7 +62,7 @@ const NUMERIC: Record<string, keyof SimArgs> = {
 };
 
 export function parseSimArgs(args: string[]): SimArgs | "help" {
-  const out: SimArgs = { port: 0, hosts: 10, serversPerHost: 5, zones: 1, seed: "vmkeeper", maxMicroversion: "2.93", serviceDownTime: 60, reportInterval: 10, evacuationMs: 3000, failureRate: 0, tokenLifetime: 3600, cloudName: "vmkeeper-sim" };
+  const out: SimArgs = { port: 0, hosts: 10, serversPerHost: 5, zones: 1, aggregates: 0, reservedHosts: 0, seed: "vmkeeper", maxMicroversion: "2.93", serviceDownTime: 60, reportInterval: 10, evacuationMs: 3000, failureRate: 0, tokenLifetime: 3600, cloudName: "vmkeeper-sim" };
   for (let i = 0; i < args.length; i++) {
     const raw = args[i] ?? "";
     if (raw === "--help" || raw === "-h") return "help";
@@ -96,7 +102,7 @@ export async function runSimCommand(args: string[], io: CliIO): Promise<number> 
     identity: { tokenLifetimeSeconds: a.tokenLifetime, region: "RegionOne" },
     nova: { maxMicroversion: a.maxMicroversion, serviceDownTimeSeconds: a.serviceDownTime, reportIntervalSeconds: a.reportInterval, evacuationDurationMs: a.evacuationMs, evacuationFailureRate: a.failureRate },
   });
-  const seeded = seedCloud(cloud, { hosts: a.hosts, serversPerHost: a.serversPerHost, zones: a.zones, seed: a.seed });
+  const seeded = seedCloud(cloud, { hosts: a.hosts, serversPerHost: a.serversPerHost, zones: a.zones, aggregates: a.aggregates, reservedHosts: a.reservedHosts, seed: a.seed });
   const server = new SimServer(cloud, { port: a.port });
   const url = await server.start();
   if (a.cloudsYaml) {
@@ -104,7 +110,7 @@ export async function runSimCommand(args: string[], io: CliIO): Promise<number> 
     await writeFile(path, cloudsYaml({ cloudName: a.cloudName, authUrl: server.authUrl, region: cloud.keystone.region, auth: { kind: "password", username: "admin", password: "admin-secret", projectName: "admin" } }), { mode: 0o600 });
     io.stdout.write(`clouds.yaml written to ${path} (cloud ${a.cloudName})\n`);
   }
-  io.stdout.write(`simulator listening on ${url} (Keystone ${server.authUrl}, Nova ${url}/v2.1, admin ${url}/_sim): ${seeded.hosts} hosts, ${seeded.servers} servers\n`);
+  io.stdout.write(`simulator listening on ${url} (Keystone ${server.authUrl}, Nova ${url}/v2.1, admin ${url}/_sim): ${seeded.hosts} hosts, ${seeded.servers} servers${a.reservedHosts ? `, ${a.reservedHosts} reserved hosts` : ""}${a.aggregates ? `, ${a.aggregates} aggregates` : ""}\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.removeListener("SIGINT", stop);
