@@ -4,6 +4,10 @@ import { runOperatorCommand } from "./commands/operator.js";
 import { runFenceCommand } from "./commands/fence.js";
 import { runKdumpNotify } from "./commands/kdump-notify.js";
 import { runValidate } from "./commands/validate.js";
+import { runStatusCommand } from "./commands/status.js";
+import { runDescribeCommand, runIncidentsCommand } from "./commands/incidents.js";
+import { runHostsCommand } from "./commands/hosts.js";
+import { runWhatIfCommand } from "./commands/what-if.js";
 import { runSimCommand } from "../sim/sim-command.js";
 import { runAgentCommand } from "../agent/agent-command.js";
 
@@ -15,6 +19,11 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   agent: { run: runAgentCommand, summary: "run the node agent on a compute host (heartbeats, peer checks)" },
   fence: { run: runFenceCommand, summary: "fence test HOST: check a host's fencing devices (power status only)" },
   "kdump-notify": { run: runKdumpNotify, summary: "send authenticated kdump notices (from a crashed host's kdump environment)" },
+  status: { run: runStatusCommand, summary: "overview: policies, hosts by health, open incidents, safety gates, fencing readiness" },
+  incidents: { run: runIncidentsCommand, summary: "list Incidents (phase, host, recovered, durations)" },
+  describe: { run: runDescribeCommand, summary: "describe incident NAME: an Incident's timeline of steps with durations" },
+  hosts: { run: runHostsCommand, summary: "list ComputeHosts (health, evidence, aggregates, fencing readiness)" },
+  "what-if": { run: runWhatIfCommand, summary: "what-if --host H: simulate host failures against live state, changing nothing" },
   sim: { run: runSimCommand, summary: "run the Keystone + Nova simulator on loopback (for demos and scale tests)" },
   version: { run: printVersion, summary: "print the version" },
 };

@@ -33,14 +33,14 @@ export interface SimulatedCloud {
  * one simulated node agent per host, sending signed heartbeats (with peer reports: every
  * agent hears every live peer) to the operator's receiver over real UDP.
  */
-export async function startSimulatedCloud(o: { cloudName: string; hosts: number; replicas?: number; workDir: string; intervalMs?: number; serviceDownTimeSeconds?: number; evacuationMs?: number }): Promise<SimulatedCloud> {
+export async function startSimulatedCloud(o: { cloudName: string; hosts: number; replicas?: number; workDir: string; intervalMs?: number; serviceDownTimeSeconds?: number; evacuationMs?: number; hostSize?: { vcpus: number; memoryMb: number; localGb: number } }): Promise<SimulatedCloud> {
   const clock = new SystemClock();
   const sim = createSimCloud(clock, {
     seed: "keep-running",
     nova: { maxMicroversion: "2.93", serviceDownTimeSeconds: o.serviceDownTimeSeconds ?? 60, reportIntervalSeconds: 10, evacuationDurationMs: o.evacuationMs ?? 800, bootDurationMs: 200, powerActionDurationMs: 200, schedulingDelayMs: 50 },
   });
   const hosts = Array.from({ length: o.hosts }, (_, i) => `compute-${i + 1}`);
-  sim.nova.addHosts(hosts.map((name) => ({ name })));
+  sim.nova.addHosts(hosts.map((name) => ({ name, ...o.hostSize })));
   const server = new SimServer(sim, { host: "127.0.0.1", port: 0 });
   await server.start();
   const yaml = cloudsYaml({ cloudName: "sim", authUrl: server.authUrl, region: sim.keystone.region, auth: { kind: "password", username: "admin", password: "admin-secret", projectName: "admin" } });

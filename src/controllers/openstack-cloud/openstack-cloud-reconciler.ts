@@ -5,7 +5,6 @@ import { jsonEqual } from "../../kube/deep-equal.js";
 import type { EventRecorder } from "../../kube/event-recorder.js";
 import type { ResourceClient } from "../../kube/resource-client.js";
 import type { KubeObject } from "../../kube/resource-type.js";
-import { applyCloudOverrides, parseCloudsYaml } from "../../openstack/clouds-config.js";
 import { formatMicroversion, mv } from "../../openstack/microversion.js";
 import type { Clock } from "../../util/clock.js";
 import { applyComputeHostPlan } from "../compute-host-inventory/apply-compute-host-plan.js";
@@ -13,6 +12,7 @@ import { planComputeHosts } from "../compute-host-inventory/plan-compute-hosts.j
 import { readNovaInventory } from "../compute-host-inventory/read-nova-inventory.js";
 import { classifyConnectionError } from "./classify-connection-error.js";
 import type { CloudConnector } from "./cloud-connection-cache.js";
+import { cloudConfigFromSecret } from "./cloud-config-from-secret.js";
 import { checkCloudSecret, type SecretData } from "./cloud-secret-check.js";
 import { CONDITION_READY, planCloudStatus, type CloudStatus, type ConnectionOutcome } from "./plan-cloud-status.js";
 
@@ -65,20 +65,8 @@ export class OpenStackCloudReconciler implements Reconciler {
 
   private async connect(req: ReconcileRequest, cloud: OpenStackCloud, secret: SecretObject, caSecret: SecretObject | undefined, ctx: ReconcileContext): Promise<ConnectionOutcome> {
     const spec = cloud.spec;
-    const key = spec.secretRef.key ?? "clouds.yaml";
     try {
-      const text = decode(secret.data?.[key]) ?? "";
-      const secure = decode(secret.data?.["secure.yaml"]);
-      const source = `Secret "${spec.secretRef.name}" key "${key}"`;
-      let config = parseCloudsYaml(text, { cloudName: spec.cloudName, env: {}, source, ...(secure !== undefined ? { secureYaml: secure, secureSource: `Secret "${spec.secretRef.name}" key "secure.yaml"` } : {}) });
-      const caPem = spec.caBundleSecretRef ? decode(caSecret?.data?.[spec.caBundleSecretRef.key ?? "ca.crt"]) : undefined;
-      config = applyCloudOverrides(config, {
-        ...(spec.region ? { region: spec.region } : {}),
-        ...(spec.interface ? { interface: spec.interface } : {}),
-        ...(caPem ? { caPem } : {}),
-        ...(spec.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
-        requestTimeoutMs: (spec.requestTimeoutSeconds ?? 30) * 1000,
-      });
+      const config = cloudConfigFromSecret(spec, secret, caSecret);
       const fingerprint = [cloud.metadata?.generation, secret.metadata?.resourceVersion, caSecret?.metadata?.resourceVersion].join("/");
       const conn = this.d.connector.get(req.key, fingerprint, config, {
         timeoutMs: (spec.requestTimeoutSeconds ?? 30) * 1000,
@@ -117,10 +105,6 @@ export class OpenStackCloudReconciler implements Reconciler {
       }
     }
   }
-}
-
-function decode(b64: string | undefined): string | undefined {
-  return b64 === undefined ? undefined : Buffer.from(b64, "base64").toString("utf8");
 }
 
 /** Keys of the clouds in `clouds` that reference the Secret `namespace/name`. */
