@@ -237,13 +237,13 @@ export interface InstanceHAPolicyRecovery {
   /**
    * Evacuations in flight at once for this policy.
    * Validation: range 1..100.
-   * @defaultValue 8
+   * @defaultValue 16
    */
   maxConcurrentEvacuations?: number;
   /**
-   * Evacuations in flight at once towards one target host. A reserved host's count is exact; with the scheduler the target is known only once Nova picked it, so a new evacuation starts only if the busiest known target plus the evacuations whose target is not known yet stay below the cap.
+   * Evacuations in flight at once towards one target host. A reserved host's count is exact; with the scheduler the target is known only once Nova picked it, so a new evacuation starts only if the busiest known target plus the evacuations whose target is not known yet stay below the cap. The default is nova-compute's own max_concurrent_builds default (10): a target is never asked for more rebuilds than it runs at once.
    * Validation: range 1..32.
-   * @defaultValue 4
+   * @defaultValue 10
    */
   maxConcurrentEvacuationsPerTargetHost?: number;
   /**

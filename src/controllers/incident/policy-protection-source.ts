@@ -15,7 +15,7 @@ export interface PolicyProtectionDeps {
   clock: Clock;
 }
 
-const DEFAULTS = { maxConcurrentEvacuations: 8, maxConcurrentEvacuationsPerTargetHost: 4, evacuationTimeoutSeconds: 600, lockInstances: true, readinessTimeoutSeconds: 120, maxRecoveries: 3, windowSeconds: 3600 };
+const DEFAULTS = { maxConcurrentEvacuations: 16, maxConcurrentEvacuationsPerTargetHost: 10, evacuationTimeoutSeconds: 600, lockInstances: true, readinessTimeoutSeconds: 120, maxRecoveries: 3, windowSeconds: 3600 };
 
 /**
  * Which servers of a failed host are protected, resolved with the same rules as the
