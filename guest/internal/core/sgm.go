@@ -124,10 +124,11 @@ func (c *Core) onSGM(out *Output, p *wire.PDU) {
 		if p.Type == wire.SGMNotification {
 			event = "sgm-notification"
 		}
-		msg := map[string]any{"event": event}
+		msg := map[string]any{}
 		for k, v := range p.SGM {
 			msg[k] = v
 		}
+		msg["event"] = event // set last: a body field cannot replace it
 		if _, ok := p.SGM["id"]; !ok {
 			c.counters[wire.ErrInvalidBody]++
 			return

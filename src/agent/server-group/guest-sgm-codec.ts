@@ -44,7 +44,7 @@ export function guestMessagesFor(m: OperatorToAgent, self: string): SgmMessage[]
     case "deliver":
       return [{ type: "deliver", body: { id: m.id, from: { instanceId: m.from, name: name(m.fromName) }, payload: m.payload, sentAt: m.sentAt } }];
     case "notify":
-      return [{ type: "notification", body: { id: m.id, instanceId: m.instanceId, name: name(m.name), state: m.state, previousState: m.previousState, event: m.event, ...(m.reason ? { reason: cutUtf8(m.reason, SGM_LIMITS.maxReasonBytes) } : {}), at: m.at } }];
+      return [{ type: "notification", body: { id: m.id, instanceId: m.instanceId, name: name(m.name), state: m.state, previousState: m.previousState, cause: m.event, ...(m.reason ? { reason: cutUtf8(m.reason, SGM_LIMITS.maxReasonBytes) } : {}), at: m.at } }];
     case "status":
       return statusParts(m.ref, self, { id: m.group.id, name: name(m.group.name), policy: m.group.policy }, m.members);
     case "error":
