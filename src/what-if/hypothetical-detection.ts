@@ -37,7 +37,8 @@ export interface HypotheticalDetection {
  * agreeing; pure. It feeds the operator's own observation builder (observeHosts) and
  * detection core (decideDetection, with its safety-gate chain) with that hypothetical view:
  * the other hosts heartbeat as their ComputeHost health says (Healthy and Degraded fresh,
- * Suspect and Failed silent as long, Unknown never heard). Assumptions, because they are not
+ * Suspect and Failed silent since before their health.since, Failed ones unreachable for
+ * their peers, Unknown never heard). Assumptions, because they are not
  * visible outside the leader: the Kubernetes API is reachable and the leader's startup grace
  * is over.
  */
@@ -54,11 +55,16 @@ export function hypotheticalDetection(world: DetectionWorld, failing: readonly s
   const heartbeats: HeartbeatView = {
     lastSeenMs: (serviceHost) => {
       if (isFailing(serviceHost)) return silentSince;
-      const state = byService.get(serviceHost)?.status?.health?.state;
-      if (state === "Healthy" || state === "Degraded") return now;
-      return state === "Suspect" || state === "Failed" ? silentSince : undefined;
+      const health = byService.get(serviceHost)?.status?.health;
+      if (health?.state === "Healthy" || health?.state === "Degraded") return now;
+      if (health?.state !== "Suspect" && health?.state !== "Failed") return undefined;
+      // Silent since before it entered its state: its last heartbeat is that long before `since`.
+      const since = health.since ? Date.parse(health.since) : NaN;
+      const before = health.state === "Failed" ? timing.failAfterMs : timing.suspectAfterMs;
+      return Number.isFinite(since) ? Math.min(silentSince, since - before) : silentSince;
     },
-    peers: (serviceHost) => (isFailing(serviceHost) ? { reporting: live, unreachable: live } : { reporting: live, unreachable: 0 }),
+    // The failing hosts, and those the monitor already judged Failed, are unreachable for their peers.
+    peers: (serviceHost) => (isFailing(serviceHost) || byService.get(serviceHost)?.status?.health?.state === "Failed" ? { reporting: live, unreachable: live } : { reporting: live, unreachable: 0 }),
   };
   const services = (world.services ?? world.hosts.map(serviceFromMirror)).map((s) => (isFailing(s.host) ? { ...s, state: "down" } : s));
   const observations = observeHosts(world.hosts, world.incidents, services, now, heartbeats, (iso) => Date.parse(iso));

@@ -42,8 +42,13 @@ export function kubeTarget(values: { kubeconfig?: string; context?: string; name
   if (values.namespace !== undefined && values["all-namespaces"]) throw new UsageError("--namespace and --all-namespaces cannot be used together");
   const kc = new KubeConfig();
   const path = values.kubeconfig ?? io.env.KUBECONFIG;
-  if (path) kc.loadFromFile(path.split(":")[0] ?? path);
-  else kc.loadFromDefault();
+  const file = path?.split(":")[0] ?? path;
+  try {
+    if (file) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  } catch (err: unknown) {
+    throw new UsageError(`cannot load the kubeconfig${file ? ` ${file}` : ""}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (values.context !== undefined) {
     if (!kc.getContextObject(values.context)) throw new UsageError(`context "${values.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(", ") || "none"})`);
     kc.setCurrentContext(values.context);

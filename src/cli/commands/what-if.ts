@@ -98,12 +98,8 @@ function parseWhatIfArgs(args: string[], io: CliIO): WhatIfArgs | undefined {
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number, not "${v}"`);
     return n;
   };
-  return {
-    target: kubeTarget(values, io, "vmkeeper-what-if"),
-    hosts,
-    ...(values.cloud !== undefined ? { cloud: values.cloud } : {}),
-    ratios: { vcpu: ratio("cpu-allocation-ratio", values["cpu-allocation-ratio"]), memory: ratio("ram-allocation-ratio", values["ram-allocation-ratio"]), disk: ratio("disk-allocation-ratio", values["disk-allocation-ratio"]) },
-  };
+  const ratios = { vcpu: ratio("cpu-allocation-ratio", values["cpu-allocation-ratio"]), memory: ratio("ram-allocation-ratio", values["ram-allocation-ratio"]), disk: ratio("disk-allocation-ratio", values["disk-allocation-ratio"]) };
+  return { target: kubeTarget(values, io, "vmkeeper-what-if"), hosts, ...(values.cloud !== undefined ? { cloud: values.cloud } : {}), ratios };
 }
 
 /** The ComputeHosts named by --host (ComputeHost or Nova service host names), all of one cloud. */

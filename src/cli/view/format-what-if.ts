@@ -17,8 +17,7 @@ export function formatWhatIf(r: WhatIfReport, style: Style): string {
 
 function hostSection(h: WhatIfHost, style: Style): string[] {
   const out = [style.bold(`Host ${h.host} (${h.serviceHost}): ${h.protectedInstances} protected instance(s)`)];
-  const v = h.verdict;
-  out.push(`  detection: ${v.kind === "open" ? `${style.ok("an Incident opens")} (${h.host}-${v.epoch})` : style.bad(v.kind === "suppressed" ? `suppressed by ${v.gate.gate}` : v.kind)}`);
+  out.push(`  detection: ${verdictText(h, style)}`);
   out.push(`  fencing:   ${stateColour(style, h.fencing.state)} - ${h.fencing.message}`);
   if (h.settings) out.push(`  limits:    ${h.settings.maxConcurrentEvacuations} evacuation(s) at once, ${h.settings.maxConcurrentEvacuationsPerTargetHost} per target host${h.settings.lockInstances ? ", instances locked while moved" : ""}`);
   if (h.blocked) {
@@ -46,4 +45,20 @@ function hostSection(h: WhatIfHost, style: Style): string[] {
   const recovered = h.outcomes.filter((o) => o.state === "Recovered").length;
   out.push(`  result: ${recovered} of ${h.outcomes.length} recovered`);
   return out;
+}
+
+function verdictText(h: WhatIfHost, style: Style): string {
+  const v = h.verdict;
+  switch (v.kind) {
+    case "open":
+      return `${style.ok("an Incident opens")} (${h.host}-${v.epoch})`;
+    case "suppressed":
+      return style.bad(`Incident ${h.host}-${v.epoch} opens Suppressed by ${v.gate.gate}`);
+    case "skipped":
+      return style.bad(`no Incident (${v.gate.gate})`);
+    case "inProgress":
+      return style.warn(`incident ${v.incident} already ${v.phase}`);
+    case "notFailed":
+      return style.warn(`not judged Failed (${v.state})`);
+  }
 }
