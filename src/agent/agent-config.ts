@@ -41,6 +41,8 @@ export interface AgentReportsConfig {
   serverGroupMessaging: boolean;
   /** Static guest channels file (`UUID SOCKET` lines), besides libvirt's. */
   guestChannelsFile: string | undefined;
+  /** Attach the heartbeat channel to running Nova domains that lack it (docs/agent-libvirt.md). */
+  attachHeartbeatChannels: boolean;
 }
 
 export class AgentConfigError extends Error {
@@ -77,6 +79,7 @@ const OPTIONS = {
   "guest-interval-ms": { type: "string" },
   "guest-threshold": { type: "string" },
   "server-group-messaging": { type: "string" },
+  "attach-heartbeat-channels": { type: "string" },
   "guest-channels-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -125,6 +128,10 @@ Host monitoring (on when --report-endpoints is set), reported to the operator ov
                                     endpoints' replicas; default true)
   --guest-channels-file PATH        static guest channels, "INSTANCE_UUID SOCKET_PATH" per line,
                                     re-read every 2 s (hosts without libvirt, tests)
+  --attach-heartbeat-channels true|false
+                                    attach the org.vmkeeper.heartbeat.0 channel live to running Nova
+                                    domains that have a virtio-serial controller but not the channel
+                                    (e.g. images with hw_qemu_guest_agent=yes; default false)
 `;
 
 /** Parses flags with VMKEEPER_* fallbacks and reports every problem at once. */
@@ -176,7 +183,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentC
 
 function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag, def: number, min: number, max: number) => number, problems: string[]): AgentReportsConfig | undefined {
   const raw = pick("report-endpoints");
-  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold", "server-group-messaging", "guest-channels-file"];
+  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold", "server-group-messaging", "guest-channels-file", "attach-heartbeat-channels"];
   if (raw === undefined) {
     const stray = dependent.filter((f) => pick(f) !== undefined);
     if (stray.length > 0) problems.push(`${stray.map((f) => `--${f}`).join(", ")}: only with --report-endpoints (host monitoring reports to the operator)`);
@@ -205,7 +212,10 @@ function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag
   if ((clientCertFile === undefined) !== (clientKeyFile === undefined)) problems.push("--report-client-cert-file and --report-client-key-file go together");
   const sgmRaw = pick("server-group-messaging") ?? "true";
   if (sgmRaw !== "true" && sgmRaw !== "false") problems.push(`--server-group-messaging: "${sgmRaw}" must be true or false`);
+  const attachRaw = pick("attach-heartbeat-channels") ?? "false";
+  if (attachRaw !== "true" && attachRaw !== "false") problems.push(`--attach-heartbeat-channels: "${attachRaw}" must be true or false`);
   const libvirt = pick("libvirt-uri") ?? "qemu:///system";
+  if (attachRaw === "true" && libvirt === "off") problems.push("--attach-heartbeat-channels: needs libvirt (--libvirt-uri is off)");
   const checks = (pick("process-checks") ?? "").split(",").map((c) => c.trim()).filter((c) => c !== "");
   for (const c of checks) if (!/^[A-Za-z0-9._+-]+(\|[A-Za-z0-9._+-]+)*$/.test(c)) problems.push(`--process-checks: "${c}" is not a process name (or names joined by |)`);
   return {
@@ -222,6 +232,7 @@ function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag
     guestThreshold: int("guest-threshold", 3, 1, 20),
     serverGroupMessaging: sgmRaw !== "false",
     guestChannelsFile: pick("guest-channels-file"),
+    attachHeartbeatChannels: attachRaw === "true",
   };
 }
 

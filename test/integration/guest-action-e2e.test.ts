@@ -14,11 +14,27 @@ import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
 
 const TOKEN = "guest-e2e-report-token";
 const DOMAIN = "instance-0000000a";
+/** A second VM whose domain lacks the heartbeat channel: the agent plugs it in live. */
+const PLAIN_DOMAIN = "instance-0000000b";
 
-/** A libvirt domain like Nova's, booting the tiny test guest (vmkeeper-guest inside) with the heartbeat channel. */
-function guestDomainXml(uuid: string, image: GuestImage, socketPath: string, consoleLog: string): string {
+/**
+ * A libvirt domain like Nova's, booting the tiny test guest (vmkeeper-guest inside): with
+ * the heartbeat channel on `socketPath`, or, like an image with hw_qemu_guest_agent=yes
+ * under an unchanged Nova, with only the QEMU guest agent channel (so a virtio-serial
+ * controller) and no vmkeeper channel.
+ */
+function guestDomainXml(name: string, uuid: string, image: GuestImage, socketPath: string | undefined, consoleLog: string): string {
+  const channel = socketPath
+    ? `<channel type='unix'>
+      <source mode='bind' path='${socketPath}'/>
+      <target type='virtio' name='org.vmkeeper.heartbeat.0'/>
+    </channel>`
+    : `<channel type='unix'>
+      <source mode='bind'/>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>`;
   return `<domain type='qemu'>
-  <name>${DOMAIN}</name>
+  <name>${name}</name>
   <uuid>${uuid}</uuid>
   <metadata>
     <nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1">
@@ -37,10 +53,7 @@ function guestDomainXml(uuid: string, image: GuestImage, socketPath: string, con
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='file'><source path='${consoleLog}'/><target port='0'/></serial>
-    <channel type='unix'>
-      <source mode='bind' path='${socketPath}'/>
-      <target type='virtio' name='org.vmkeeper.heartbeat.0'/>
-    </channel>
+    ${channel}
     <memballoon model='none'/>
   </devices>
 </domain>
@@ -63,6 +76,7 @@ describe("guest layer end to end: frozen guest → node agent → operator → N
   let agent: ManagedProcess | undefined;
   let ns: string;
   let vmId = "";
+  let plainId = "";
 
   before(async function () {
     this.timeout(1_200_000);
@@ -71,12 +85,16 @@ describe("guest layer end to end: frozen guest → node agent → operator → N
     env = await sharedTestEnv();
     ns = await env.createNamespace("guest-e2e");
     cloud = await startSimulatedCloud({ cloudName: "sim-cloud", hosts: 2, workDir: env.workDir });
-    const [vm] = cloud.sim.nova.addServers([{ name: "app-1", host: "compute-1", tags: ["ha-guest"] }]);
+    const [vm, plain] = cloud.sim.nova.addServers([{ name: "app-1", host: "compute-1", tags: ["ha-guest"] }, { name: "app-2", host: "compute-1", tags: ["ha-guest"] }]);
     vmId = vm?.id ?? "";
+    plainId = plain?.id ?? "";
     lv = await startPrivateLibvirtd();
     const xml = join(lv.dir, "app-1.xml");
-    writeFileSync(xml, guestDomainXml(vmId, image, join(lv.dir, `${vmId}.hb.sock`), join(lv.dir, "app-1-console.log")));
+    writeFileSync(xml, guestDomainXml(DOMAIN, vmId, image, join(lv.dir, `${vmId}.hb.sock`), join(lv.dir, "app-1-console.log")));
     await lv.virshOk("define", xml);
+    const plainXml = join(lv.dir, "app-2.xml");
+    writeFileSync(plainXml, guestDomainXml(PLAIN_DOMAIN, plainId, image, undefined, join(lv.dir, "app-2-console.log")));
+    await lv.virshOk("define", plainXml);
     const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
       input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
@@ -92,14 +110,16 @@ spec:
     assert.equal(r.code, 0, r.stderr);
     const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "guest-e2e", token: TOKEN, extraArgs: ["--monitor-interval-ms=200"] });
     op = started.op;
-    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3"] });
+    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3", "--attach-heartbeat-channels=true"] });
     await lv.virshOk("start", DOMAIN);
+    await lv.virshOk("start", PLAIN_DOMAIN);
   });
 
   after(async () => {
     await agent?.stop();
     await op?.proc.stop();
     await lv?.virsh("destroy", DOMAIN);
+    await lv?.virsh("destroy", PLAIN_DOMAIN);
     await lv?.stop();
     await cloud?.stop();
   });
@@ -110,6 +130,14 @@ spec:
   it("the guest answers the agent's challenges through real virtio-serial (Healthy)", async () => {
     await eventually(() => assert.match(agentLog(), /"state":"Healthy"[^\n]*"msg":"guest health changed"/), 180_000, 500);
     assert.equal(await reboots(), 0);
+  });
+
+  it("a running domain without the channel gets it plugged in live (not in its definition) and its guest answers through it", async () => {
+    await eventually(() => assert.match(agentLog(), new RegExp(`"instanceUuid":"${plainId}"[^\n]*"msg":"heartbeat channel attached to the running domain"`)), 120_000, 500);
+    await eventually(() => assert.match(agentLog(), new RegExp(`"instanceUuid":"${plainId}","state":"Healthy"[^\n]*"msg":"guest health changed"`)), 180_000, 500);
+    assert.match(await lv.virshOk("dumpxml", PLAIN_DOMAIN), /org\.vmkeeper\.heartbeat\.0/);
+    assert.doesNotMatch(await lv.virshOk("dumpxml", "--inactive", PLAIN_DOMAIN), /org\.vmkeeper\.heartbeat\.0/, "live only: Nova's definition is not changed");
+    assert.doesNotMatch(agentLog(), new RegExp(`"instanceUuid":"${vmId}"[^\n]*heartbeat channel attached`), "a domain with the channel is left alone");
   });
 
   it("a frozen guest is reported Unresponsive and the operator hard-reboots it in Nova, once", async () => {

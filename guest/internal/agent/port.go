@@ -2,9 +2,13 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"vmkeeper.dev/guest/internal/core"
@@ -14,10 +18,42 @@ import (
 // openPort opens the channel to the host: a unix socket (tests, or a host-side relay) if
 // the path is one, otherwise the virtio-serial character device.
 func openPort(path string) (io.ReadWriteCloser, error) {
+	return openPortIn(path, "/dev/virtio-ports", "/sys/class/virtio-ports", "/dev")
+}
+
+func openPortIn(path, linkDir, sysDir, devDir string) (io.ReadWriteCloser, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		return net.Dial("unix", path)
 	}
-	return os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return f, err
+	}
+	// /dev/virtio-ports/<name> links are made by udev. Without udev, or before udev has seen a
+	// port the host plugged in while the guest runs (the node agent attaches the channel to a
+	// running domain), find the port by its name in sysfs.
+	if filepath.Dir(path) != linkDir {
+		return nil, err
+	}
+	if dev := findVirtioPort(sysDir, filepath.Base(path)); dev != "" {
+		return os.OpenFile(filepath.Join(devDir, dev), os.O_RDWR, 0)
+	}
+	return nil, err
+}
+
+// findVirtioPort returns the device name (vport0p1) of the virtio-serial port called name.
+func findVirtioPort(sysDir, name string) string {
+	entries, err := os.ReadDir(sysDir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(sysDir, e.Name(), "name"))
+		if err == nil && strings.TrimSpace(string(b)) == name {
+			return e.Name()
+		}
+	}
+	return ""
 }
 
 // servePort keeps the port open. Every (re)connection starts a fresh init; a read error

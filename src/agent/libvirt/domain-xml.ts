@@ -27,6 +27,10 @@ export interface DomainInfo {
   nova?: NovaInstanceMetadata;
   /** Host-side unix socket of the `org.vmkeeper.heartbeat.0` channel, when the domain has one. */
   heartbeatSocketPath?: string;
+  /** The domain has a virtio-serial controller, so a channel can be plugged in while it runs. */
+  virtioSerial?: boolean;
+  /** libvirt's id of the running domain (`<domain id='7'>`): a new one each time it starts. */
+  runId?: string;
 }
 
 export class DomainXmlError extends Error {
@@ -104,9 +108,13 @@ export function parseDomainXml(xml: string): DomainInfo {
   const uuid = normaliseUuid(requiredText(domain, "uuid"));
   if (uuid === undefined) throw new DomainXmlError(`domain ${name} has an invalid <uuid>`);
   const info: DomainInfo = { name, uuid };
+  const runId = domain.attributes.get("id");
+  if (runId) info.runId = runId;
   const nova = novaMetadata(domain);
   if (nova) info.nova = nova;
   const socket = heartbeatSocket(domain);
   if (socket !== undefined) info.heartbeatSocketPath = socket;
+  const devices = childNamed(domain, "devices");
+  if (devices && childrenNamed(devices, "controller").some((c) => c.attributes.get("type") === "virtio-serial")) info.virtioSerial = true;
   return info;
 }

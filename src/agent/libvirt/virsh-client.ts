@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** libvirt's default URI for the system QEMU driver (the one nova-compute uses). */
 export const DEFAULT_LIBVIRT_URI = "qemu:///system";
@@ -72,6 +75,18 @@ export class VirshClient implements LibvirtReader {
       .split("\n")
       .map((l) => l.trim())
       .filter((l) => l !== "");
+  }
+
+  /** `virsh attach-device --live`: plugs a device into the running domain only (not its persistent definition). */
+  async attachDeviceLive(uuid: string, deviceXml: string): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), "vmkeeper-attach-"));
+    try {
+      const file = join(dir, "device.xml");
+      await writeFile(file, deviceXml, { mode: 0o600 });
+      await this.run(["attach-device", "--domain", uuid, "--file", file, "--live"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   dumpXml(uuid: string): Promise<string> {

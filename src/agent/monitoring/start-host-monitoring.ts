@@ -4,6 +4,7 @@ import type { Logger } from "../../util/logger.js";
 import { GuestChannelManager, type GuestSgmHooks } from "../guest-channels/guest-channel-manager.js";
 import { DomainInventory } from "../libvirt/domain-inventory.js";
 import { LibvirtEventWatcher } from "../libvirt/libvirt-event-watcher.js";
+import { HeartbeatChannelAttacher } from "../libvirt/heartbeat-channel-attacher.js";
 import { VirshClient } from "../libvirt/virsh-client.js";
 import { followGuestChannelsFile } from "./static-guest-channels.js";
 import { ProcessChecker } from "../process-checks/process-checker.js";
@@ -21,6 +22,8 @@ export interface HostMonitoringConfig {
   guestThreshold: number;
   /** Static guest channels (`UUID SOCKET` lines, re-read every 2 s), instead of or besides libvirt's. */
   guestChannelsFile?: string | undefined;
+  /** Plug the heartbeat channel into running Nova domains that lack it (see HeartbeatChannelAttacher). */
+  attachHeartbeatChannels?: boolean;
 }
 
 export interface HostMonitoringDeps {
@@ -67,18 +70,24 @@ export function startHostMonitoring(cfg: HostMonitoringConfig, deps: HostMonitor
   if (cfg.libvirtUri !== undefined && guests) {
     const uri = cfg.libvirtUri;
     const g = guests;
+    const virsh = new VirshClient({ uri, ...(deps.virshPath ? { virshPath: deps.virshPath } : {}) });
+    const attacher = cfg.attachHeartbeatChannels ? new HeartbeatChannelAttacher({ writer: virsh, registry, clock, log: log.child({ component: "libvirt" }) }) : undefined;
     const inv: DomainInventory = new DomainInventory({
-      reader: new VirshClient({ uri, ...(deps.virshPath ? { virshPath: deps.virshPath } : {}) }),
+      reader: virsh,
       registry,
       clock,
       log: log.child({ component: "libvirt" }),
-      onChange: () => g.setChannels(inv.heartbeatChannels()),
+      onChange: (domains) => {
+        g.setChannels(inv.heartbeatChannels());
+        void attacher?.reconcile(domains).then((attached) => attached && inv.requestRefresh());
+      },
     });
     inventory = inv;
     const watcher = new LibvirtEventWatcher({ host: cfg.host, sink, inventory: inv, registry, clock, log: log.child({ component: "libvirt" }), uri, ...(deps.virshPath ? { virshPath: deps.virshPath } : {}) });
     runs.push(inv.run(stopping.signal), watcher.run(stopping.signal));
+    if (attacher) runs.push(retryAttaches(attacher, inv, clock, stopping.signal));
   }
-  log.info({ libvirt: cfg.libvirtUri ?? "off", guestIntervalMs: cfg.guestIntervalMs, guestThreshold: cfg.guestThreshold, processChecks: processChecks(cfg.extraProcessChecks).length }, "host monitoring started");
+  log.info({ libvirt: cfg.libvirtUri ?? "off", attachHeartbeatChannels: cfg.attachHeartbeatChannels ?? false, guestIntervalMs: cfg.guestIntervalMs, guestThreshold: cfg.guestThreshold, processChecks: processChecks(cfg.extraProcessChecks).length }, "host monitoring started");
   return {
     inventory,
     guests,
@@ -89,4 +98,16 @@ export function startHostMonitoring(cfg: HostMonitoringConfig, deps: HostMonitor
       await guests?.close();
     },
   };
+}
+
+/** Domains whose attach failed get another try once a minute (an inventory change tries at once). */
+async function retryAttaches(attacher: HeartbeatChannelAttacher, inv: DomainInventory, clock: Clock, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await clock.sleep(60_000, signal);
+    } catch {
+      return;
+    }
+    if (await attacher.reconcile(inv.list())) inv.requestRefresh();
+  }
 }

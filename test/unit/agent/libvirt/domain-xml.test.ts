@@ -27,6 +27,9 @@ const NOVA_DOMAIN = `<domain type='qemu' id='7'>
   </os>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='virtio-serial' index='0'>
+      <alias name='virtio-serial0'/>
+    </controller>
     <channel type='pty'>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
     </channel>
@@ -55,6 +58,8 @@ describe("parseDomainXml", () => {
       uuid: "3f2a1c8e-5b7d-4e9f-a1b2-c3d4e5f60718",
       nova: { name: "web & api-1", projectId: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", projectName: "demo", userId: "5e3ad2f1a7c84a7e9b0c6d1f2e3a4b5c", userName: "alice", flavorName: "m1.tiny" },
       heartbeatSocketPath: "/var/lib/vmkeeper/3f2a1c8e.sock",
+      virtioSerial: true,
+      runId: "7",
     });
   });
 
