@@ -99,7 +99,7 @@ export class GuestApp {
         const line = this.buffered.slice(0, nl);
         this.buffered = this.buffered.slice(nl + 1);
         const m = JSON.parse(line) as AppMessage;
-        if ("event" in m) this.pushes.push(m);
+        if ("event" in m) this.pushes.push({ ...m, receivedAt: performance.now() });
         else this.replies.push(m);
       }
       const w = this.waiters;
