@@ -64,11 +64,15 @@ export class HostReturnFollower {
 
   /**
    * Automatic acts, so it reads Nova itself; Manual only watches for a person's change, which
-   * the inventory's copy on the ComputeHost shows soon enough (its changes queue this incident).
+   * the inventory's copy on the ComputeHost shows soon enough (its changes queue this incident)
+   * — but only a copy at least as new as the service vmkeeper left at the incident's end: an
+   * older one still shows the host as it was before it failed (up, enabled), which is not a
+   * person's doing.
    */
   private async service(incident: Incident, host: ComputeHost | undefined, serviceHost: string, nova: NovaClient): Promise<WorkflowHost | undefined> {
-    const mirrored = incident.status?.hostReturn?.mode === "Manual" ? hostFromInventory(host, serviceHost) : undefined;
-    if (mirrored) return mirrored;
+    const hr = incident.status?.hostReturn;
+    const mirrored = hr?.mode === "Manual" ? hostFromInventory(host, serviceHost) : undefined;
+    if (mirrored && notOlder(mirrored.updatedAt, hr?.serviceUpdatedAt)) return mirrored;
     const service = await readHost(nova, serviceHost);
     return service.serviceId ? service : undefined;
   }
@@ -127,4 +131,11 @@ export class HostReturnFollower {
 export function incidentKeysAwaitingHost(incidents: readonly Incident[], host: ComputeHost): string[] {
   const ns = host.metadata?.namespace;
   return incidents.filter((i) => i.metadata?.namespace === ns && i.spec.hostRef.name === host.metadata?.name && hostReturnPending(i.status)).map((i) => `${ns ?? ""}/${i.metadata?.name ?? ""}`);
+}
+
+/** Whether an inventory copy's Nova updated_at is known and not before `mark` (both RFC 3339). */
+function notOlder(updatedAt: string | undefined, mark: string | undefined): boolean {
+  if (updatedAt === undefined || mark === undefined) return false;
+  const [u, m] = [Date.parse(updatedAt), Date.parse(mark)];
+  return Number.isFinite(u) && Number.isFinite(m) && u >= m;
 }

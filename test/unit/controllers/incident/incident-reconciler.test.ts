@@ -208,10 +208,18 @@ describe("IncidentReconciler (against the simulator over HTTP)", () => {
     assert.equal((hostPatches.at(-1)?.patch.hostReturn as { state?: string } | undefined)?.state, "WaitingForPerson");
     const svc = sim.nova.hosts.get("compute-1")?.service;
     assert.deepEqual([svc?.forcedDown, svc?.disabled], [true, true]);
-    // A person returns the host; the inventory mirrors Nova on the ComputeHost.
     const current = hosts[0];
     assert.ok(current && svc);
-    hosts[0] = { ...current, status: { ...current.status, nova: { serviceId: svc.uuid, state: "Up", status: "Enabled", forcedDown: false } } };
+    // The inventory has not caught up yet: its copy still shows the host before it failed.
+    const before = new Date(Date.parse(store.obj.status?.hostReturn?.serviceUpdatedAt ?? "") - 30_000).toISOString();
+    hosts[0] = { ...current, status: { ...current.status, nova: { serviceId: svc.uuid, state: "Up", status: "Enabled", forcedDown: false, updatedAt: before } } };
+    await r.reconcile({ key: `${NS}/lab.compute-1-1`, namespace: NS, name: "lab.compute-1-1" }, ctx());
+    assert.equal(store.obj.status?.hostReturn?.state, "WaitingForPerson", "a stale inventory copy is not a person's change");
+    // A person returns the host; the inventory mirrors Nova on the ComputeHost.
+    await clock.advance(5_000);
+    sim.nova.restoreHost("compute-1");
+    sim.nova.updateService(svc.uuid, { forcedDown: false, status: "enabled" });
+    hosts[0] = { ...current, status: { ...current.status, nova: { serviceId: svc.uuid, state: "Up", status: "Enabled", forcedDown: false, updatedAt: clock.now().toISOString() } } };
     const res = await r.reconcile({ key: `${NS}/lab.compute-1-1`, namespace: NS, name: "lab.compute-1-1" }, ctx());
     assert.equal(res, undefined, "nothing left to follow");
     assert.equal(store.obj.status?.hostReturn?.state, "Reenabled");
