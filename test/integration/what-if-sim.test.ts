@@ -170,9 +170,18 @@ spec:
 
       it("what-if predicts the recovery without changing anything", async () => {
         const before = JSON.stringify(await cloud.nova.listServers({}));
-        const r = await cli(["what-if", ...sc.fail.flatMap((h) => ["--host", h]), "-n", ns, "--kubeconfig", env.kubeconfigPath, "--cpu-allocation-ratio", "4", "-o", "json"]);
+        // Its own user (operator-c, used by nothing else here), so the audit log shows what it wrote: nothing.
+        const kubeconfig = env.kubeconfigFor("operator-c");
+        const r = await cli(["what-if", ...sc.fail.flatMap((h) => ["--host", h]), "-n", ns, "--kubeconfig", kubeconfig, "--cpu-allocation-ratio", "4", "-o", "json"]);
         assert.equal(r.code, 0, r.stderr);
         report = JSON.parse(r.stdout) as WhatIfReport;
+        const text = await cli(["what-if", ...sc.fail.flatMap((h) => ["--host", h.replace(/^sim-cloud\./, "")]), "-n", ns, "--kubeconfig", kubeconfig, "--cpu-allocation-ratio", "4"]);
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, /Nothing was changed/);
+        const unknown = await cli(["what-if", "--host", "compute-99", "-n", ns, "--kubeconfig", kubeconfig]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.stderr, /no ComputeHost "compute-99"/);
+        assert.deepEqual(env.auditEvents().filter((e) => e.user.username.includes("operator-c") && e.objectRef?.namespace === ns), [], "what-if wrote nothing to the API server");
         assert.equal(JSON.stringify(await cloud.nova.listServers({})), before, "Nova is untouched");
         assert.equal((JSON.parse((await env.kubectl(["get", "incidents", "-n", ns, "-o", "json"])).stdout) as { items: unknown[] }).items.length, 0, "no Incident was created");
       });
