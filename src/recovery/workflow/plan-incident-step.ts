@@ -1,6 +1,7 @@
-import type { IncidentInstance, IncidentPhase, IncidentStatus } from "../../api/v1alpha1/index.js";
+import type { IncidentInstance, IncidentPhase, IncidentPolicy, IncidentStatus } from "../../api/v1alpha1/index.js";
 import type { UsableReservedHost } from "./choose-reserved-host.js";
 import { currentMethod, evacuationTarget, isNoValidHost, nextMethod, recordReservedHost } from "./evacuation-target.js";
+import { setIncidentConditions } from "./incident-conditions.js";
 import { initialHostReturn } from "./plan-host-return.js";
 import { observedTarget, targetHostLoad, type TargetHostLoad } from "./target-host-load.js";
 import { MAX_BATCH, type EvacuationOrder, type InstanceNovaState, type ProtectedInstance, type WorkflowInput, type WorkflowStep } from "./workflow-model.js";
@@ -24,11 +25,17 @@ const REBUILD_TASKS = new Set(["rebuilding", "rebuild_block_device_mapping", "re
  * locked; finish.
  */
 export function planIncidentStep(input: WorkflowInput): WorkflowStep {
+  const step = planStep(input);
+  setIncidentConditions(step.status, input.nowIso);
+  return step;
+}
+
+function planStep(input: WorkflowInput): WorkflowStep {
   const status: IncidentStatus = structuredClone(input.status);
   const log: string[] = [];
   if (status.phase === "Suppressed") return planSuppressed(status, input, log);
   if (status.phase && TERMINAL.includes(status.phase)) return { status, log };
-  status.instances ??= protect(input, log);
+  status.instances ??= protect(input, status, log);
   if (!status.notification?.sentAt) {
     return { status, action: { kind: "Notify", event: "detected" }, log: [...log, "notify the owners"] };
   }
@@ -53,12 +60,15 @@ export function planIncidentStep(input: WorkflowInput): WorkflowStep {
  */
 function planSuppressed(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep {
   if (status.timestamps?.finishedAt || status.notification?.suppressedSentAt) return { status, log };
-  status.instances ??= protect(input, log);
+  status.instances ??= protect(input, status, log);
   return { status, action: { kind: "Notify", event: "suppressed" }, log: [...log, `tell the owners that ${status.gate?.name ?? "a safety gate"} holds the recovery back`] };
 }
 
-function protect(input: WorkflowInput, log: string[]): IncidentInstance[] {
+function protect(input: WorkflowInput, status: IncidentStatus, log: string[]): IncidentInstance[] {
   const instances = initialInstances(input.protectedInstances, input.nowIso);
+  const policies = new Map<string, IncidentPolicy>();
+  for (const p of input.protectedInstances) if (!policies.has(p.policy)) policies.set(p.policy, { name: p.policy, mode: p.mode });
+  status.policies ??= [...policies.values()].sort((a, b) => a.name.localeCompare(b.name)).slice(0, 64);
   log.push(`protecting ${instances.length} instance(s) on ${input.host.serviceHost}`);
   return instances;
 }

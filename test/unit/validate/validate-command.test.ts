@@ -24,7 +24,7 @@ describe("vmkeeper validate", () => {
   it("exits 0 for the samples directory and notes skipped Secrets", async () => {
     const c = memoryIO();
     assert.equal(await runValidate(["-f", "config/samples"], c.io), 0);
-    assert.match(c.out(), /6 valid, 0 invalid, 4 skipped/);
+    assert.match(c.out(), /13 valid, 0 invalid, 4 skipped/);
     assert.match(c.out(), /Secret\/openstack-clouds: note: v1 Secret is not a vmkeeper kind/);
   });
 

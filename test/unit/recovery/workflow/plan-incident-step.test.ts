@@ -18,6 +18,8 @@ describe("planIncidentStep (golden scenarios on a virtual executor)", () => {
         phase: run.final.phase,
         summary: run.final.summary,
         instances: (run.final.instances ?? []).map((i) => `${i.id}: ${i.state} (${i.attempts ?? 0} attempt(s)) ${i.message ?? ""}`.trim()),
+        conditions: (run.final.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`),
+        policies: (run.final.policies ?? []).map((p) => `${p.name} (${p.mode ?? "?"})`),
         ...(reserved ? { reservedHosts: reserved.map((r) => `${r.name} (${r.serviceHost ?? "?"})${r.enabledAt ? " enabled by vmkeeper" : ""}${r.full ? ", found full" : ""}`) } : {}),
         ...(s.hostReturn ? { hostReturn: runHostReturn(s.hostReturn, run.final, run.host, run.endMs) } : {}),
       });
