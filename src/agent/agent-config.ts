@@ -43,6 +43,8 @@ export interface AgentReportsConfig {
   guestChannelsFile: string | undefined;
   /** Attach the heartbeat channel to running Nova domains that lack it (docs/agent-libvirt.md). */
   attachHeartbeatChannels: boolean;
+  /** `--channel-path-map FROM=TO`: libvirt's channel sockets under FROM are reached under TO. */
+  channelPathMap: { from: string; to: string } | undefined;
 }
 
 export class AgentConfigError extends Error {
@@ -80,6 +82,7 @@ const OPTIONS = {
   "guest-threshold": { type: "string" },
   "server-group-messaging": { type: "string" },
   "attach-heartbeat-channels": { type: "string" },
+  "channel-path-map": { type: "string" },
   "guest-channels-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -132,6 +135,8 @@ Host monitoring (on when --report-endpoints is set), reported to the operator ov
                                     attach the org.vmkeeper.heartbeat.0 channel live to running Nova
                                     domains that have a virtio-serial controller but not the channel
                                     (e.g. images with hw_qemu_guest_agent=yes; default false)
+  --channel-path-map FROM=TO        reach libvirt's channel sockets under TO where libvirt says FROM
+                                    (an agent container mounting /var/lib/libvirt elsewhere)
 `;
 
 /** Parses flags with VMKEEPER_* fallbacks and reports every problem at once. */
@@ -183,7 +188,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentC
 
 function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag, def: number, min: number, max: number) => number, problems: string[]): AgentReportsConfig | undefined {
   const raw = pick("report-endpoints");
-  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold", "server-group-messaging", "guest-channels-file", "attach-heartbeat-channels"];
+  const dependent: Flag[] = ["report-token-file", "report-ca-file", "report-client-cert-file", "report-client-key-file", "libvirt-uri", "process-checks", "guest-interval-ms", "guest-threshold", "server-group-messaging", "guest-channels-file", "attach-heartbeat-channels", "channel-path-map"];
   if (raw === undefined) {
     const stray = dependent.filter((f) => pick(f) !== undefined);
     if (stray.length > 0) problems.push(`${stray.map((f) => `--${f}`).join(", ")}: only with --report-endpoints (host monitoring reports to the operator)`);
@@ -216,6 +221,10 @@ function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag
   if (attachRaw !== "true" && attachRaw !== "false") problems.push(`--attach-heartbeat-channels: "${attachRaw}" must be true or false`);
   const libvirt = pick("libvirt-uri") ?? "qemu:///system";
   if (attachRaw === "true" && libvirt === "off") problems.push("--attach-heartbeat-channels: needs libvirt (--libvirt-uri is off)");
+  const mapRaw = pick("channel-path-map");
+  const mapParts = mapRaw?.split("=");
+  const channelPathMap = mapParts && mapParts.length === 2 && mapParts[0]?.startsWith("/") && mapParts[1]?.startsWith("/") ? { from: mapParts[0], to: mapParts[1] } : undefined;
+  if (mapRaw !== undefined && !channelPathMap) problems.push(`--channel-path-map: "${mapRaw}" must be FROM=TO, two absolute paths`);
   const checks = (pick("process-checks") ?? "").split(",").map((c) => c.trim()).filter((c) => c !== "");
   for (const c of checks) if (!/^[A-Za-z0-9._+-]+(\|[A-Za-z0-9._+-]+)*$/.test(c)) problems.push(`--process-checks: "${c}" is not a process name (or names joined by |)`);
   return {
@@ -233,6 +242,7 @@ function parseReports(pick: (flag: Flag) => string | undefined, int: (flag: Flag
     serverGroupMessaging: sgmRaw !== "false",
     guestChannelsFile: pick("guest-channels-file"),
     attachHeartbeatChannels: attachRaw === "true",
+    channelPathMap,
   };
 }
 

@@ -110,7 +110,7 @@ spec:
     assert.equal(r.code, 0, r.stderr);
     const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "guest-e2e", token: TOKEN, extraArgs: ["--monitor-interval-ms=200"] });
     op = started.op;
-    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3", "--attach-heartbeat-channels=true"] });
+    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3", "--attach-heartbeat-channels=true", `--channel-path-map=/var/lib/libvirt=${join(lv.dir, "var/lib/libvirt")}`] });
     await lv.virshOk("start", DOMAIN);
     await lv.virshOk("start", PLAIN_DOMAIN);
   });

@@ -24,6 +24,8 @@ export interface HostMonitoringConfig {
   guestChannelsFile?: string | undefined;
   /** Plug the heartbeat channel into running Nova domains that lack it (see HeartbeatChannelAttacher). */
   attachHeartbeatChannels?: boolean;
+  /** Where libvirt's channel directory is seen from here, when not at libvirt's own path (`FROM=TO`). */
+  channelPathMap?: { from: string; to: string } | undefined;
 }
 
 export interface HostMonitoringDeps {
@@ -78,7 +80,7 @@ export function startHostMonitoring(cfg: HostMonitoringConfig, deps: HostMonitor
       clock,
       log: log.child({ component: "libvirt" }),
       onChange: (domains) => {
-        g.setChannels(inv.heartbeatChannels());
+        g.setChannels(inv.heartbeatChannels().map((c) => ({ ...c, socketPath: mapChannelPath(c.socketPath, cfg.channelPathMap) })));
         void attacher?.reconcile(domains).then((attached) => attached && inv.requestRefresh());
       },
     });
@@ -110,4 +112,15 @@ async function retryAttaches(attacher: HeartbeatChannelAttacher, inv: DomainInve
     }
     if (await attacher.reconcile(inv.list())) inv.requestRefresh();
   }
+}
+
+/**
+ * A channel socket path as libvirt reports it, seen from the agent: under `to` instead of
+ * `from` when the agent sees libvirt's directory elsewhere (a container mounting it at
+ * another path, a libvirtd in its own mount namespace). Other paths are kept.
+ */
+export function mapChannelPath(path: string, map: { from: string; to: string } | undefined): string {
+  if (!map) return path;
+  const from = map.from.replace(/\/+$/, "");
+  return path === from || path.startsWith(`${from}/`) ? `${map.to.replace(/\/+$/, "")}${path.slice(from.length)}` : path;
 }
