@@ -174,8 +174,8 @@ class Simulation {
           patchInstance(s, id, { state: "Locked" });
         }
         break;
-      case "UnlockInstance":
-        this.patchNova(action.id, { locked: false, lockedReason: null });
+      case "UnlockInstances":
+        for (const id of action.ids) this.patchNova(id, { locked: false, lockedReason: null });
         break;
       case "EnableReservedHost":
         for (const r of this.reserved) if (r.name === action.host) r.disabled = false;

@@ -217,8 +217,13 @@ export class IncidentReconciler implements Reconciler {
   /** Performs one side effect (a batch: each part at once) and returns the status with the results recorded. */
   private async perform(action: WorkflowAction, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext, resumed: ReadonlyMap<string, string>): Promise<Performed> {
     const status: IncidentStatus = structuredClone(incident.status ?? {});
-    if (action.kind === "LockInstances" || action.kind === "Evacuate") {
-      const parts = action.kind === "Evacuate" ? action.orders.map((o) => ({ id: o.id, run: () => this.evacuate(o, status, incident, nova, ctx, resumed.get(o.id)) })) : action.ids.map((id) => ({ id, run: () => this.lock(id, action.reason, status, nova) }));
+    if (action.kind === "LockInstances" || action.kind === "UnlockInstances" || action.kind === "Evacuate") {
+      const parts =
+        action.kind === "Evacuate"
+          ? action.orders.map((o) => ({ id: o.id, run: () => this.evacuate(o, status, incident, nova, ctx, resumed.get(o.id)) }))
+          : action.kind === "LockInstances"
+            ? action.ids.map((id) => ({ id, run: () => this.lock(id, action.reason, status, nova) }))
+            : action.ids.map((id) => ({ id, run: () => nova.unlockServer(id) }));
       const results = await Promise.allSettled(parts.map((p) => p.run()));
       const failed = parts.filter((_, i) => results[i]?.status === "rejected");
       const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -227,7 +232,7 @@ export class IncidentReconciler implements Reconciler {
     return { status: await this.performOne(action, status, incident, input, nova, ctx) };
   }
 
-  private async performOne(action: Exclude<WorkflowAction, { kind: "LockInstances" | "Evacuate" }>, status: IncidentStatus, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext): Promise<IncidentStatus> {
+  private async performOne(action: Exclude<WorkflowAction, { kind: "LockInstances" | "UnlockInstances" | "Evacuate" }>, status: IncidentStatus, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext): Promise<IncidentStatus> {
     const now = (): string => this.d.clock.now().toISOString();
     switch (action.kind) {
       case "Notify":
@@ -270,9 +275,6 @@ export class IncidentReconciler implements Reconciler {
         if (!input.host.serviceId) throw new Error(`Nova has no nova-compute service on host ${input.host.serviceHost}`);
         await nova.disableService(input.host.serviceId, action.reason);
         status.fencing = { ...status.fencing, serviceDisabled: true };
-        return status;
-      case "UnlockInstance":
-        await nova.unlockServer(action.id);
         return status;
       case "EnableReservedHost":
         await nova.enableService(action.serviceId);
@@ -366,8 +368,8 @@ function intentOf(a: WorkflowAction, recordedAt: string): IncidentIntent {
       return { action: "LockInstance", targets: a.ids, recordedAt };
     case "Evacuate":
       return { action: "Evacuate", targets: a.orders.map((o) => o.id), recordedAt };
-    case "UnlockInstance":
-      return { action: a.kind, target: a.id, recordedAt };
+    case "UnlockInstances":
+      return { action: "UnlockInstance", targets: a.ids, recordedAt };
     case "EnableReservedHost":
       return { action: a.kind, target: a.host, recordedAt };
     case "Notify":
@@ -393,7 +395,7 @@ function resumedTargets(pending: IncidentIntent, next: IncidentIntent): Map<stri
 function instancesOf(a: WorkflowAction): string[] {
   if (a.kind === "Evacuate") return a.orders.map((o) => o.id);
   if (a.kind === "LockInstances") return a.ids;
-  return a.kind === "UnlockInstance" ? [a.id] : [];
+  return a.kind === "UnlockInstances" ? a.ids : [];
 }
 
 function earliest(a: string | undefined, b: string): string {

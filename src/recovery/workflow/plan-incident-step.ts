@@ -322,22 +322,28 @@ function retryDue(inst: IncidentInstance, input: WorkflowInput): boolean {
   return input.nowMs - Date.parse(inst.startedAt) >= input.settings.conflictRetryMs;
 }
 
+/** Every finished instance vmkeeper locked (its lock reason says so), unlocked in one batch. */
 function unlockNext(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
-  for (const inst of status.instances ?? []) {
-    if (!DONE_STATES.has(inst.state)) continue;
+  const done = (status.instances ?? []).filter((inst) => {
     const nova = input.nova.get(inst.id);
-    if (nova?.locked && nova.lockedReason?.startsWith(VMKEEPER_LOCK_PREFIX)) {
-      return { status, action: { kind: "UnlockInstance", id: inst.id }, log: [...log, `unlock ${inst.name ?? inst.id}`] };
-    }
-  }
-  return undefined;
+    return DONE_STATES.has(inst.state) && nova?.locked === true && nova.lockedReason?.startsWith(VMKEEPER_LOCK_PREFIX) === true;
+  });
+  if (done.length === 0) return undefined;
+  const batch = done.slice(0, MAX_BATCH);
+  return { status, action: { kind: "UnlockInstances", ids: batch.map((i) => i.id) }, log: [...log, ...batch.map((i) => `unlock ${i.name ?? i.id}`)] };
 }
 
 function finish(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep {
+  const instances = status.instances ?? [];
+  // Every instance is where it will stay: that is when the recovery took effect, whatever
+  // housekeeping (unlocks) follows.
+  if (instances.some((i) => i.state === "Recovered") && instances.every((i) => i.state === "Recovered" || i.state === "Notified")) {
+    status.timestamps ??= {};
+    status.timestamps.recoveredAt ??= input.nowIso;
+  }
   const unlock = unlockNext(status, input, log);
   if (unlock) return unlock;
   summarise(status);
-  const instances = status.instances ?? [];
   const s = status.summary ?? {};
   status.timestamps ??= {};
   if (instances.length > 0 && instances.every((i) => i.state === "Notified")) {

@@ -136,7 +136,7 @@ export type WorkflowAction =
   | { kind: "LockInstances"; ids: string[]; reason: string }
   | { kind: "EnableReservedHost"; host: string; serviceHost: string; serviceId: string }
   | { kind: "Evacuate"; orders: EvacuationOrder[] }
-  | { kind: "UnlockInstance"; id: string };
+  | { kind: "UnlockInstances"; ids: string[] };
 
 /** Most instances one batch names (the Incident's intent.targets holds at most 64). */
 export const MAX_BATCH = 64;

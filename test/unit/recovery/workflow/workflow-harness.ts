@@ -282,11 +282,12 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
           if (i) i.state = "Locked";
         }
         return a.ids.map(() => "locked").join(", ");
-      case "UnlockInstance": {
-        const n = nova.get(a.id);
-        if (n) Object.assign(n, { locked: false, lockedReason: null });
-        return "unlocked";
-      }
+      case "UnlockInstances":
+        for (const id of a.ids) {
+          const n = nova.get(id);
+          if (n) Object.assign(n, { locked: false, lockedReason: null });
+        }
+        return a.ids.map(() => "unlocked").join(", ");
       case "EnableReservedHost": {
         const r = reserved.find((x) => x.name === a.host);
         if (r) Object.assign(r, { disabled: false, disabledReason: undefined });
@@ -301,7 +302,7 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
 
 function describe(a: WorkflowAction): string {
   if (a.kind === "Evacuate") return `Evacuate ${a.orders.map((o) => `${o.id}${o.targetHost ? ` → ${o.targetHost}` : ""}`).join(", ")}`;
-  if (a.kind === "LockInstances") return `LockInstances ${a.ids.join(", ")}`;
+  if (a.kind === "LockInstances" || a.kind === "UnlockInstances") return `${a.kind} ${a.ids.join(", ")}`;
   if (a.kind === "EnableReservedHost") return `EnableReservedHost ${a.host}`;
   if (a.kind === "Notify") return a.event === "suppressed" ? "Notify (suppressed)" : "Notify";
   return "id" in a ? `${a.kind} ${a.id}` : a.kind;
