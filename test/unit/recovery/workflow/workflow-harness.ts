@@ -305,5 +305,5 @@ function describe(a: WorkflowAction): string {
   if (a.kind === "LockInstances" || a.kind === "UnlockInstances") return `${a.kind} ${a.ids.join(", ")}`;
   if (a.kind === "EnableReservedHost") return `EnableReservedHost ${a.host}`;
   if (a.kind === "Notify") return a.event === "suppressed" ? "Notify (suppressed)" : "Notify";
-  return "id" in a ? `${a.kind} ${a.id}` : a.kind;
+  return a.kind;
 }
