@@ -128,7 +128,15 @@ func (a *Agent) writeLoop(port io.Writer, done <-chan struct{}) {
 		case <-done:
 			return
 		case line := <-a.outbound:
+			select {
+			case <-done: // the session ended while this line waited: it was meant for it
+				return
+			default:
+			}
 			if _, err := port.Write(line); err != nil {
+				if errors.Is(err, os.ErrClosed) {
+					return
+				}
 				a.log.Printf("port write: %v", err)
 			}
 		}

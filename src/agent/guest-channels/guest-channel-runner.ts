@@ -1,4 +1,5 @@
 import { createConnection, type Socket } from "node:net";
+import { dialablePath } from "./short-socket-path.js";
 import type { HostCounters } from "../../guest-heartbeat/host-counters.js";
 import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
 import type { GuestHealth, HostEvent } from "../../guest-heartbeat/host-session.js";
@@ -112,7 +113,16 @@ export class GuestChannelRunner {
   private connect(): Promise<Socket | undefined> {
     const { socketPath, instanceUuid } = this.options.channel;
     return new Promise((resolve) => {
-      const socket = createConnection(socketPath);
+      let socket: Socket;
+      try {
+        socket = createConnection(dialablePath(socketPath));
+      } catch (err: unknown) {
+        this.failures++;
+        if (this.failures === 1) this.options.log.warn({ instanceUuid, socketPath, err: err instanceof Error ? err.message : String(err) }, "guest channel cannot be dialled; retrying");
+        this.options.onConnect(false);
+        resolve(undefined);
+        return;
+      }
       socket.once("error", (err: Error) => {
         this.failures++;
         if (this.failures === 1) this.options.log.debug({ instanceUuid, socketPath, err: err.message }, "guest channel not reachable; retrying");
