@@ -256,4 +256,42 @@ spec:
     assert.equal(r.ok, true);
     await eventually(() => assert.equal(broadcasts("a", "after the storm").length, 1), 10_000, 100);
   });
+
+  it("F26: when a member's host fails, the others are told the host failed, its recovery started and it is ACTIVE again, in that order", async () => {
+    const apply = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
+      input: `apiVersion: ha.vmkeeper.dev/v1alpha1
+kind: InstanceHAPolicy
+metadata: {name: ha-app-members}
+spec:
+  cloudRef: {name: sim-cloud}
+  mode: KeepRunning
+  selector: {serverGroups: [{name: ha-app}]}
+  recovery: {unsafeSkipPowerFencing: true, localDisk: RebuildFromImage}
+  hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
+  stormProtection: {startupGraceSeconds: 0, maxUnhealthy: "50%"}
+`,
+    });
+    assert.equal(apply.code, 0, apply.stderr);
+    const health = async (h: string): Promise<string> => (await env.kubectl(["get", "computehost", `sim-cloud.${h}`, "-n", ns, "-o", "jsonpath={.status.health.state}"])).stdout.trim();
+    await eventually(async () => assert.equal(await health("compute-2"), "Healthy"), 60_000, 300);
+    await sleep(3000); // a full observation window with the policy's heartbeat settings
+    cloud.sim.nova.setKnobs({ evacuationDurationMs: 3000 });
+    // compute-2 dies with c (and its node agent and guest agent) on it.
+    await agents[1]?.stop();
+    await guests[2]?.stop();
+    cloud.killHost("compute-2");
+    const causes = (n: string): string[] => notifications(n, "c").map((p) => String(p.cause)).filter((c) => c !== "StateChanged");
+    await eventually(() => {
+      for (const n of ["a", "b", "d"]) assert.deepEqual(causes(n), ["HostFailed", "RecoveryStarted", "RecoveryFinished"], n);
+    }, 90_000, 200);
+    for (const n of ["a", "b", "d"]) {
+      const [failed, started, finished] = notifications(n, "c").filter((p) => p.cause !== "StateChanged");
+      assert.deepEqual([failed?.state, started?.state, finished?.state], ["Error", "Recovering", "Recovered"], n);
+      assert.match(String(finished?.reason), /recovered from failed host compute-2 onto compute-[13] and ACTIVE/);
+    }
+    const server = await cloud.nova.getServer(id("c"));
+    assert.equal(server.status, "ACTIVE");
+    assert.notEqual(server.host, "compute-2");
+    assert.equal((await cloud.nova.listMigrations({ migrationType: "evacuation", instanceUuid: id("c") })).length, 1, "one evacuation");
+  });
 });
