@@ -51,7 +51,7 @@ export async function ensureVirtPeers(): Promise<void> {
  * endpoint is plain HTTP on loopback and accepts `token`; returns the URL and a token file
  * for the agent.
  */
-export async function startReportingOperator(o: { env: TestEnv; cloud: SimulatedCloud; namespace: string; identity: string; token: string; extraArgs?: string[] }): Promise<{ op: OperatorProcess; reportUrl: string; agentTokenFile: string }> {
+export async function startReportingOperator(o: { env: TestEnv; cloud: Pick<SimulatedCloud, "heartbeatPorts" | "keyFile">; namespace: string; identity: string; token: string; extraArgs?: string[] }): Promise<{ op: OperatorProcess; reportUrl: string; agentTokenFile: string }> {
   const tokenFile = join(o.env.workDir, `${o.identity}-report-tokens`);
   writeFileSync(tokenFile, `${o.token}\n`);
   const agentTokenFile = join(o.env.workDir, `${o.identity}-agent-token`);
