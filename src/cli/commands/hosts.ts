@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import type { CliIO } from "../cli-io.js";
 import { formatHosts, hostRows } from "../view/format-hosts.js";
 import { startProgress } from "../view/progress.js";
 import { styleFor } from "../view/style.js";
-import { KUBE_FLAGS_HELP, KUBE_OPTIONS, kubeTarget, readLiveState, usageFailure } from "./kube-target.js";
+import { KUBE_FLAGS_HELP, kubeOnlyTarget, readLiveState } from "./kube-target.js";
 
 export const HOSTS_USAGE = `Usage: vmkeeper hosts [flags]
 
@@ -15,18 +14,8 @@ ${KUBE_FLAGS_HELP}`;
 
 /** `vmkeeper hosts`. */
 export async function runHostsCommand(args: string[], io: CliIO): Promise<number> {
-  let target;
-  try {
-    const { values, positionals } = parseArgs({ args, options: KUBE_OPTIONS, allowPositionals: true, strict: true });
-    if (values.help) {
-      io.stdout.write(HOSTS_USAGE);
-      return 0;
-    }
-    if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0] ?? ""}"`);
-    target = kubeTarget(values, io, "vmkeeper-hosts");
-  } catch (err: unknown) {
-    return usageFailure(io, "hosts", err, HOSTS_USAGE);
-  }
+  const target = kubeOnlyTarget(args, io, "hosts", HOSTS_USAGE);
+  if (typeof target === "number") return target;
   const progress = startProgress(io.stderr);
   progress.update("reading ComputeHosts and HostFencings");
   const state = await readLiveState(target).finally(() => progress.done());

@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ParseArgsConfig } from "node:util";
 import type { ComputeHost, HostFencing, Incident, InstanceHAPolicy, OpenStackCloud } from "../../api/v1alpha1/index.js";
@@ -81,6 +82,24 @@ export async function readLiveState(t: KubeTarget): Promise<LiveState> {
 }
 
 /** Writes a usage error the way every command does; returns exit status 2. */
+/**
+ * The target of a command that takes only the kubectl-style flags (`status`, `hosts`), or
+ * the exit code when it stops here: 0 after --help, 2 after a usage error (said on stderr).
+ */
+export function kubeOnlyTarget(args: string[], io: CliIO, command: string, usage: string): KubeTarget | number {
+  try {
+    const { values, positionals } = parseArgs({ args, options: KUBE_OPTIONS, allowPositionals: true, strict: true });
+    if (values.help) {
+      io.stdout.write(usage);
+      return 0;
+    }
+    if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0] ?? ""}"`);
+    return kubeTarget(values, io, `vmkeeper-${command}`);
+  } catch (err: unknown) {
+    return usageFailure(io, command, err, usage);
+  }
+}
+
 export function usageFailure(io: CliIO, command: string, err: unknown, usage: string): number {
   io.stderr.write(`vmkeeper ${command}: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
   return 2;

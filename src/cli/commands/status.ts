@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import type { CliIO } from "../cli-io.js";
 import { formatStatus } from "../view/format-status.js";
 import { startProgress } from "../view/progress.js";
 import { statusReport } from "../view/status-report.js";
 import { styleFor } from "../view/style.js";
-import { KUBE_FLAGS_HELP, KUBE_OPTIONS, kubeTarget, readLiveState, usageFailure } from "./kube-target.js";
+import { KUBE_FLAGS_HELP, kubeOnlyTarget, readLiveState } from "./kube-target.js";
 
 export const STATUS_USAGE = `Usage: vmkeeper status [flags]
 
@@ -16,18 +15,8 @@ ${KUBE_FLAGS_HELP}`;
 
 /** `vmkeeper status`. */
 export async function runStatusCommand(args: string[], io: CliIO): Promise<number> {
-  let target;
-  try {
-    const { values, positionals } = parseArgs({ args, options: KUBE_OPTIONS, allowPositionals: true, strict: true });
-    if (values.help) {
-      io.stdout.write(STATUS_USAGE);
-      return 0;
-    }
-    if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0] ?? ""}"`);
-    target = kubeTarget(values, io, "vmkeeper-status");
-  } catch (err: unknown) {
-    return usageFailure(io, "status", err, STATUS_USAGE);
-  }
+  const target = kubeOnlyTarget(args, io, "status", STATUS_USAGE);
+  if (typeof target === "number") return target;
   const progress = startProgress(io.stderr);
   progress.update("reading vmkeeper resources");
   const state = await readLiveState(target).finally(() => progress.done());
