@@ -1,4 +1,4 @@
-import type { IncidentInstance, IncidentStatus } from "../api/v1alpha1/index.js";
+import type { IncidentStatus } from "../api/v1alpha1/index.js";
 import type { Resources } from "../controllers/instance-ha-policy/failover-capacity.js";
 import { planIncidentStep } from "../recovery/workflow/plan-incident-step.js";
 import type { EvacuationOrder, InstanceNovaState, ProtectedInstance, RecoveryMethod, ReservedHostState, WorkflowAction, WorkflowHost, WorkflowInput, WorkflowSettings } from "../recovery/workflow/workflow-model.js";
@@ -168,12 +168,6 @@ class Simulation {
         this.host = { ...this.host, disabled: true, disabledReason: action.reason };
         s.fencing = { ...s.fencing, serviceDisabled: true };
         break;
-      case "LockInstances":
-        for (const id of action.ids) {
-          this.patchNova(id, { locked: true, lockedReason: action.reason });
-          patchInstance(s, id, { state: "Locked" });
-        }
-        break;
       case "UnlockInstances":
         for (const id of action.ids) this.patchNova(id, { locked: false, lockedReason: null });
         break;
@@ -194,8 +188,10 @@ class Simulation {
   private evacuate(action: EvacuationOrder, s: IncidentStatus, now: string): void {
     const inst = s.instances?.find((i) => i.id === action.id);
     const sim = this.input.instances.get(action.id);
-    const nova = this.nova.get(action.id);
-    if (!inst || !nova) return;
+    const before = this.nova.get(action.id);
+    if (!inst || !before) return;
+    // Locked right before its evacuation (recovery.lockInstances), as the executor does.
+    const nova = action.lockReason ? { ...before, locked: true, lockedReason: action.lockReason } : before;
     Object.assign(inst, { state: "Evacuating", method: action.method, attempts: (inst.attempts ?? 0) + 1, startedAt: now, ...(action.targetHost ? { targetHost: action.targetHost } : {}) });
     s.timestamps = { ...s.timestamps, firstEvacuationAt: s.timestamps?.firstEvacuationAt ?? now };
     const base = { seq: this.evacuations.length + 1, batch: this.batches, id: action.id, name: inst.name ?? action.id, tier: inst.tier ?? "default", method: action.method };
@@ -231,9 +227,4 @@ class Simulation {
     const n = this.nova.get(id);
     if (n) this.nova.set(id, { ...n, ...patch });
   }
-}
-
-function patchInstance(status: IncidentStatus, id: string, patch: Partial<IncidentInstance>): void {
-  const inst = status.instances?.find((i) => i.id === id);
-  if (inst) Object.assign(inst, patch);
 }

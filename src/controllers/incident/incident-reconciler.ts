@@ -217,13 +217,11 @@ export class IncidentReconciler implements Reconciler {
   /** Performs one side effect (a batch: each part at once) and returns the status with the results recorded. */
   private async perform(action: WorkflowAction, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext, resumed: ReadonlyMap<string, string>): Promise<Performed> {
     const status: IncidentStatus = structuredClone(incident.status ?? {});
-    if (action.kind === "LockInstances" || action.kind === "UnlockInstances" || action.kind === "Evacuate") {
+    if (action.kind === "UnlockInstances" || action.kind === "Evacuate") {
       const parts =
         action.kind === "Evacuate"
           ? action.orders.map((o) => ({ id: o.id, run: () => this.evacuate(o, status, incident, nova, ctx, resumed.get(o.id)) }))
-          : action.kind === "LockInstances"
-            ? action.ids.map((id) => ({ id, run: () => this.lock(id, action.reason, status, nova) }))
-            : action.ids.map((id) => ({ id, run: () => nova.unlockServer(id) }));
+          : action.ids.map((id) => ({ id, run: () => nova.unlockServer(id) }));
       const results = await Promise.allSettled(parts.map((p) => p.run()));
       const failed = parts.filter((_, i) => results[i]?.status === "rejected");
       const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -232,7 +230,7 @@ export class IncidentReconciler implements Reconciler {
     return { status: await this.performOne(action, status, incident, input, nova, ctx) };
   }
 
-  private async performOne(action: Exclude<WorkflowAction, { kind: "LockInstances" | "UnlockInstances" | "Evacuate" }>, status: IncidentStatus, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext): Promise<IncidentStatus> {
+  private async performOne(action: Exclude<WorkflowAction, { kind: "UnlockInstances" | "Evacuate" }>, status: IncidentStatus, incident: Incident, input: WorkflowInput, nova: NovaClient, ctx: ReconcileContext): Promise<IncidentStatus> {
     const now = (): string => this.d.clock.now().toISOString();
     switch (action.kind) {
       case "Notify":
@@ -284,10 +282,6 @@ export class IncidentReconciler implements Reconciler {
     }
   }
 
-  private async lock(id: string, reason: string, status: IncidentStatus, nova: NovaClient): Promise<void> {
-    await nova.lockServer(id, reason);
-    setInstance(status, id, { state: "Locked" });
-  }
 
   /**
    * Sends one evacuation of a batch: to the scheduler, or to a reserved host (`host`, never
@@ -308,6 +302,11 @@ export class IncidentReconciler implements Reconciler {
       Object.assign(inst, { ...sent, attempts: (inst.attempts ?? 0) + 1, startedAt: since });
       status.timestamps = { ...status.timestamps, firstEvacuationAt: earliest(status.timestamps?.firstEvacuationAt, since) };
       return;
+    }
+    if (action.lockReason) {
+      // Right before its evacuation; a lock that fails leaves this part's intent for the next pass.
+      await nova.lockServer(id, action.lockReason);
+      inst.state = "Locked";
     }
     try {
       await nova.evacuateServer(id, action.targetHost ? { host: action.targetHost } : {});
@@ -364,8 +363,6 @@ function intentOf(a: WorkflowAction, recordedAt: string): IncidentIntent {
   switch (a.kind) {
     case "Fence":
       return { action: "FenceLevel", recordedAt };
-    case "LockInstances":
-      return { action: "LockInstance", targets: a.ids, recordedAt };
     case "Evacuate":
       return { action: "Evacuate", targets: a.orders.map((o) => o.id), recordedAt };
     case "UnlockInstances":
@@ -394,15 +391,9 @@ function resumedTargets(pending: IncidentIntent, next: IncidentIntent): Map<stri
 /** The instances an action touches (Nova state to re-read after it). */
 function instancesOf(a: WorkflowAction): string[] {
   if (a.kind === "Evacuate") return a.orders.map((o) => o.id);
-  if (a.kind === "LockInstances") return a.ids;
   return a.kind === "UnlockInstances" ? a.ids : [];
 }
 
 function earliest(a: string | undefined, b: string): string {
   return a !== undefined && Date.parse(a) <= Date.parse(b) ? a : b;
-}
-
-function setInstance(status: IncidentStatus, id: string, patch: Partial<NonNullable<IncidentStatus["instances"]>[number]>): void {
-  const inst = status.instances?.find((i) => i.id === id);
-  if (inst) Object.assign(inst, patch);
 }

@@ -50,7 +50,8 @@ function planStep(input: WorkflowInput): WorkflowStep {
   if (next) return next;
   if (status.instances.every((i) => DONE_STATES.has(i.state))) return finish(status, input, log);
   summarise(status);
-  return { status, requeueAfterMs: 1000, log };
+  // Evacuations in flight are checked twice a second: the pass that sees the last one done ends the recovery.
+  return { status, requeueAfterMs: status.instances.some((i) => IN_FLIGHT.has(i.state)) ? 500 : 1000, log };
 }
 
 /**
@@ -167,11 +168,11 @@ function evacuationFailed(inst: IncidentInstance, nova: InstanceNovaState, p: Pr
 }
 
 /**
- * The next batch of evacuations (or of locks before them): every pending instance of the
- * active tier that may start now within the incident's cap and the per-target-host cap, in
- * the incident's order, counted against the caps as it is added. Evacuations go before
- * locks: an instance locked in this pass is evacuated in the next. An instance settled
- * without a side effect (gone, already away, no target) is recorded and the others go on.
+ * The next batch of evacuations: every pending instance of the active tier that may start
+ * now within the incident's cap and the per-target-host cap, in the incident's order,
+ * counted against the caps as it is added (one the policy locks is locked right before its
+ * own evacuation). An instance settled without a side effect (gone, already away, no
+ * target) is recorded and the others go on.
  */
 function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: string[]): WorkflowStep | undefined {
   const instances = status.instances ?? [];
@@ -184,10 +185,9 @@ function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: strin
   const active = activeTierPriority(instances, tierOf, input.nowMs);
   const load = targetHostLoad(instances, input.nova, input.host.serviceHost);
   const orders: EvacuationOrder[] = [];
-  const locks: string[] = [];
-  // In the candidates' order; lock lines are dropped when the evacuations go first.
-  const lines: { line: string; lock?: boolean }[] = [];
-  const say = (line: string): number => lines.push({ line });
+  // In the candidates' order.
+  const lines: string[] = [];
+  const say = (line: string): number => lines.push(line);
   let settled = false;
   let enable: WorkflowStep | undefined;
   for (const candidate of pending) {
@@ -201,7 +201,7 @@ function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: strin
     }
     if (d.kind === "enable") {
       // A reserved host to enable first: alone, and only when nothing else goes in this pass.
-      if (orders.length === 0 && locks.length === 0) {
+      if (orders.length === 0) {
         recordReservedHost(status, d.host);
         enable = { status, action: { kind: "EnableReservedHost", host: d.host.name, serviceHost: d.host.serviceHost, serviceId: d.host.serviceId }, log: [`enable reserved host ${d.host.name} for ${candidate.name ?? candidate.id}`] };
       }
@@ -211,28 +211,18 @@ function nextEvacuation(status: IncidentStatus, input: WorkflowInput, log: strin
     if (d.reserved) load.byHost.set(d.reserved.serviceHost, (load.byHost.get(d.reserved.serviceHost) ?? 0) + 1);
     else load.unknown++;
     slots--;
-    if (d.kind === "lock") {
-      locks.push(candidate.id);
-      lines.push(...d.lines.map((line) => ({ line, lock: true })));
-      continue;
-    }
     if (d.reserved) recordReservedHost(status, d.reserved);
     orders.push(d.order);
-    lines.push(...d.lines.map((line) => ({ line })));
+    lines.push(...d.lines);
   }
-  const said = (withLocks: boolean): string[] => [...log, ...lines.filter((l) => withLocks || !l.lock).map((l) => l.line)];
-  if (enable) return { ...enable, log: [...said(false), ...enable.log] };
+  if (enable) return { ...enable, log: [...log, ...lines, ...enable.log] };
   if (orders.length > 0) {
     status.phase = "Evacuating";
     status.timestamps ??= {};
-    return { status, action: { kind: "Evacuate", orders }, log: said(false) };
+    return { status, action: { kind: "Evacuate", orders }, log: [...log, ...lines] };
   }
-  if (locks.length > 0) {
-    const reason = `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})`;
-    return { status, action: { kind: "LockInstances", ids: locks, reason }, log: said(true) };
-  }
-  if (settled) return { status, log: said(false), requeueAfterMs: 0 };
-  log.push(...said(false).slice(log.length));
+  if (settled) return { status, log: [...log, ...lines], requeueAfterMs: 0 };
+  log.push(...lines);
   return undefined;
 }
 
@@ -240,7 +230,6 @@ type CandidateDecision =
   | { kind: "wait" }
   | { kind: "settled" }
   | { kind: "enable"; host: UsableReservedHost }
-  | { kind: "lock"; reserved?: UsableReservedHost; lines: string[] }
   | { kind: "evacuate"; order: EvacuationOrder; reserved?: UsableReservedHost; lines: string[] };
 
 /**
@@ -285,15 +274,18 @@ function planCandidate(candidate: IncidentInstance, p: ProtectedInstance | undef
       break;
   }
   const reserved = target.reserved ? { reserved: target.reserved } : {};
-  if (input.settings.lockInstances && !nova.locked && candidate.state === "Pending") {
-    return { kind: "lock", ...reserved, lines: [`lock ${name}`] };
-  }
+  const lock = input.settings.lockInstances && !nova.locked && candidate.state === "Pending";
   const to = target.reserved ? ` to reserved host ${target.reserved.name}` : "";
   return {
     kind: "evacuate",
-    order: { id: candidate.id, method: target.method, ...(target.reserved ? { targetHost: target.reserved.serviceHost } : {}) },
+    order: {
+      id: candidate.id,
+      method: target.method,
+      ...(target.reserved ? { targetHost: target.reserved.serviceHost } : {}),
+      ...(lock ? { lockReason: `${VMKEEPER_LOCK_PREFIX} evacuating after host failure (incident ${input.incidentName})` } : {}),
+    },
     ...reserved,
-    lines: [...(target.note ? [`${name}: ${target.note}`] : []), `evacuate ${name} (tier ${candidate.tier ?? "default"})${to}`],
+    lines: [...(target.note ? [`${name}: ${target.note}`] : []), ...(lock ? [`lock ${name}`] : []), `evacuate ${name} (tier ${candidate.tier ?? "default"})${to}`],
   };
 }
 

@@ -120,20 +120,22 @@ export interface EvacuationOrder {
   id: string;
   method: RecoveryMethod;
   targetHost?: string;
+  /** Lock the instance first with this reason (recovery.lockInstances), right before its evacuation. */
+  lockReason?: string;
 }
 
 /**
- * One side effect for the executor, recorded as intent before it is performed. Locks and
- * evacuations come in batches: every instance that may start in this pass (within the
- * caps) is sent at once under one intent naming them all, so a host's instances start
- * together instead of one intent write, Nova call and result write after another.
+ * One side effect for the executor, recorded as intent before it is performed. Evacuations
+ * (each with its lock first, when the policy locks) and unlocks come in batches: every
+ * instance that may start in this pass (within the caps) is sent at once under one intent
+ * naming them all, so a host's instances start together instead of one intent write, Nova
+ * call and result write after another.
  */
 export type WorkflowAction =
   | { kind: "Notify"; event: "detected" | "suppressed" }
   | { kind: "Fence" }
   | { kind: "ForceDown" }
   | { kind: "DisableService"; reason: string }
-  | { kind: "LockInstances"; ids: string[]; reason: string }
   | { kind: "EnableReservedHost"; host: string; serviceHost: string; serviceId: string }
   | { kind: "Evacuate"; orders: EvacuationOrder[] }
   | { kind: "UnlockInstances"; ids: string[] };

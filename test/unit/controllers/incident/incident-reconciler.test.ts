@@ -226,30 +226,34 @@ describe("IncidentReconciler (against the simulator over HTTP)", () => {
     assert.match(store.obj.status?.hostReturn?.message ?? "", /re-enabled by a person/);
   });
 
-  it("locks, then evacuates a pass's instances together: one intent naming them all before Nova is asked", async () => {
+  it("evacuates a pass's instances together, each locked right before: one intent naming them all before Nova is asked", async () => {
     policies = [policy({ unsafeSkipPowerFencing: true, lockInstances: true, maxConcurrentEvacuations: 8, maxConcurrentEvacuationsPerTargetHost: 4 })];
     const servers = sim.nova.addServers(["a", "b", "c", "d", "e"].map((n) => ({ name: `vm-${n}`, host: "compute-1", tags: ["ha"] })));
     sim.nova.killHost("compute-1");
     hosts[0] = computeHost("compute-1", "Failed");
     store = new IncidentStore("Confirmed");
     store.onWrite = (st) => {
-      if (st.intent?.action !== "Evacuate" && st.intent?.action !== "LockInstance") return;
+      if (st.intent?.action !== "Evacuate") return;
       for (const id of st.intent.targets ?? []) {
         const s = servers.find((x) => x.id === id);
         assert.equal(s?.host, "compute-1", "intent first: nothing has moved when the batch's intent is written");
-        if (st.intent.action === "LockInstance") assert.equal(s?.locked, false, "intent first: not locked yet");
+        assert.equal(s?.locked, false, "intent first: not locked yet");
       }
     };
     await runUntil(reconciler(), () => store.obj.status?.phase === "Recovered");
     const batches = store.writes.filter((w) => w.intent?.action === "Evacuate" || w.intent?.action === "LockInstance").map((w) => `${w.intent?.action} ${w.intent?.targets?.length ?? 0}`);
     // The per-target cap (4) counts not-yet-placed evacuations against one host: four go at
     // once, the fifth once Nova has placed them.
-    assert.deepEqual(batches.slice(0, 2), ["LockInstance 4", "Evacuate 4"]);
+    assert.deepEqual(batches.slice(0, 1), ["Evacuate 4"]);
     assert.equal(store.writes.filter((w) => w.intent?.action === "Evacuate").reduce((n, w) => n + (w.intent?.targets?.length ?? 0), 0), 5, "each instance evacuated once");
     for (const s of servers) {
       assert.notEqual(s.host, "compute-1");
       const actions = await nova.listInstanceActions(s.id);
       assert.equal(actions.filter((a) => a.action === "evacuate").length, 1, `${s.name}: one evacuate`);
+      const lockedAt = actions.find((a) => a.action === "lock")?.startTime ?? "";
+      const evacuatedAt = actions.find((a) => a.action === "evacuate")?.startTime ?? "";
+      assert.ok(lockedAt !== "" && lockedAt <= evacuatedAt, `${s.name}: locked before its evacuation`);
+      assert.equal(s.locked, false, `${s.name}: unlocked after the recovery`);
     }
   });
 

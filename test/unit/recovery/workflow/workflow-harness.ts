@@ -227,6 +227,10 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
     const i = inst(a.id);
     const n = nova.get(a.id);
     if (!i || !n) return "no such instance";
+    if (a.lockReason) {
+      Object.assign(n, { locked: true, lockedReason: a.lockReason });
+      i.state = "Locked";
+    }
     i.attempts = (i.attempts ?? 0) + 1;
     if (answer === "gone") {
       nova.delete(a.id);
@@ -254,7 +258,6 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
 
   function apply(a: WorkflowAction): string {
     const nowIso = new Date(now).toISOString();
-    const inst = (id: string) => status.instances?.find((i) => i.id === id);
     switch (a.kind) {
       case "Notify":
         status.notification = a.event === "suppressed" ? { ...status.notification, suppressedSentAt: nowIso } : { ...status.notification, sentAt: nowIso };
@@ -274,14 +277,6 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
       case "DisableService":
         Object.assign(host, { disabled: true, disabledReason: a.reason, updatedAt: nowIso });
         return "disabled";
-      case "LockInstances":
-        for (const id of a.ids) {
-          const n = nova.get(id);
-          if (n) Object.assign(n, { locked: true, lockedReason: a.reason });
-          const i = inst(id);
-          if (i) i.state = "Locked";
-        }
-        return a.ids.map(() => "locked").join(", ");
       case "UnlockInstances":
         for (const id of a.ids) {
           const n = nova.get(id);
@@ -301,8 +296,8 @@ export function runWorkflow(s: WorkflowScenario): WorkflowRun {
 }
 
 function describe(a: WorkflowAction): string {
-  if (a.kind === "Evacuate") return `Evacuate ${a.orders.map((o) => `${o.id}${o.targetHost ? ` → ${o.targetHost}` : ""}`).join(", ")}`;
-  if (a.kind === "LockInstances" || a.kind === "UnlockInstances") return `${a.kind} ${a.ids.join(", ")}`;
+  if (a.kind === "Evacuate") return `Evacuate ${a.orders.map((o) => `${o.lockReason ? "(lock) " : ""}${o.id}${o.targetHost ? ` → ${o.targetHost}` : ""}`).join(", ")}`;
+  if (a.kind === "UnlockInstances") return `${a.kind} ${a.ids.join(", ")}`;
   if (a.kind === "EnableReservedHost") return `EnableReservedHost ${a.host}`;
   if (a.kind === "Notify") return a.event === "suppressed" ? "Notify (suppressed)" : "Notify";
   return a.kind;
