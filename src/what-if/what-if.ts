@@ -1,7 +1,7 @@
 import type { ComputeHost, HostFencing, IncidentInstance } from "../api/v1alpha1/index.js";
 import { demandOf, type Resources } from "../controllers/instance-ha-policy/failover-capacity.js";
 import type { Instance } from "../controllers/instance-ha-policy/instance-inventory.js";
-import { toWorkflowHost } from "../controllers/incident/read-incident-world.js";
+import { reservedHostStates, toWorkflowHost } from "../controllers/incident/read-incident-world.js";
 import type { ComputeService, Hypervisor, ServerGroup } from "../openstack/nova-types.js";
 import type { GateResult } from "../recovery/model.js";
 import type { InstanceNovaState, ProtectedInstance, ReservedHostState, WorkflowSettings } from "../recovery/workflow/workflow-model.js";
@@ -86,7 +86,7 @@ export function whatIf(world: WhatIfWorld, failing: readonly string[]): WhatIfRe
       settings: protection.settings,
       instances: simulatedInstances(protection.instances, world),
       serverHosts,
-      reservedHosts: reservedHostStates(protection.instances, world, failedServices),
+      reservedHosts: reservedHosts(protection.instances, world, failedServices),
       fencing: simulatedFencing(fencing),
       placement,
       failedHosts: failedServices,
@@ -164,23 +164,9 @@ function simulatedInstances(list: readonly ProtectedInstance[], world: WhatIfWor
   return out;
 }
 
-/** The reserved hosts the policies name, with their nova-compute services (like readReservedHosts, from the services already read). */
-function reservedHostStates(list: readonly ProtectedInstance[], world: WhatIfWorld, failed: ReadonlySet<string>): ReservedHostState[] {
-  const names = [...new Set(list.filter((p) => p.methods.includes("ReservedHost")).flatMap((p) => p.reservedHosts))].sort();
-  const services = new Map(world.services.map((s) => [s.host, s]));
+/** The reserved hosts the policies name, as the incident executor reads them (a host that fails in the scenario is not up). */
+function reservedHosts(list: readonly ProtectedInstance[], world: WhatIfWorld, failed: ReadonlySet<string>): ReservedHostState[] {
+  const names = list.filter((p) => p.methods.includes("ReservedHost")).flatMap((p) => p.reservedHosts);
   const hosts = new Map<string, ComputeHost>(world.hosts.map((h) => [h.metadata?.name ?? "", h]));
-  return names.map((name): ReservedHostState => {
-    const host = hosts.get(name);
-    const w = toWorkflowHost(host?.spec.serviceHost ?? "", host ? services.get(host.spec.serviceHost) : undefined);
-    return {
-      name,
-      ...(host ? { serviceHost: host.spec.serviceHost } : {}),
-      ...(w.serviceId ? { serviceId: w.serviceId } : {}),
-      up: (w.up ?? false) && !failed.has(host?.spec.serviceHost ?? ""),
-      forcedDown: w.forcedDown,
-      disabled: w.disabled,
-      ...(w.disabledReason ? { disabledReason: w.disabledReason } : {}),
-      maintenance: host?.spec.maintenance?.enabled ?? false,
-    };
-  });
+  return reservedHostStates(names, world.services, (name) => hosts.get(name)).map((r) => ({ ...r, up: r.up && !failed.has(r.serviceHost ?? "") }));
 }

@@ -49,8 +49,7 @@ describe("vmkeeper agent process: libvirt events reach the operator (real agent 
     writeFileSync(xml, tinyDomainXml({ name: "instance-00000001", uuid: vmId, heartbeatSocketPath: join(lv.dir, `${vmId}.sock`), novaName: "db-1" }));
     await lv.virshOk("define", xml);
     await lv.virshOk("start", "instance-00000001");
-    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: keep-db}
@@ -58,9 +57,7 @@ spec:
   cloudRef: {name: sim-cloud}
   mode: KeepRunning
   selector: {tags: [ha]}
-`,
-    });
-    assert.equal(r.code, 0, r.stderr);
+`);
     const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "agentproc", token: TOKEN });
     op = started.op;
     agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-compute-1.log"), extraArgs: ["--log-level=debug"] });

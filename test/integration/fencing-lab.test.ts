@@ -58,8 +58,7 @@ describe("fencing end to end on the real Nova lab: IPMI power-off before any eva
     agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile });
     const booted = await fixtures.bootActive([{ name: "fence-e2e-1", host: "compute-1" }, { name: "fence-e2e-2", host: "compute-1" }, { name: "fence-e2e-3", host: "compute-1" }]);
     servers.push(...booted.map((s) => s.id));
-    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
 ${bmcSecretManifest("compute-1-bmc", bmc)}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
@@ -87,9 +86,7 @@ spec:
           retries: 1
           retryIntervalSeconds: 1
           ipmi: {address: 127.0.0.1, port: ${bmc.port}, cipherSuite: 3, credentialsSecretRef: {name: compute-1-bmc}}
-`,
-    });
-    assert.equal(r.code, 0, r.stderr);
+`);
     op = await startOperatorProcess({ kubeconfig: env.kubeconfigFor("operator-c"), identity: "lab-fence", namespace: ns, logDir: env.workDir, extraArgs: ["--leader-elect=false", `--heartbeat-bind-address=127.0.0.1:${port}`, `--heartbeat-key-file=${keyFile}`, "--monitor-interval-ms=200"] });
   });
 

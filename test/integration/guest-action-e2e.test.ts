@@ -95,8 +95,7 @@ describe("guest layer end to end: frozen guest → node agent → operator → N
     const plainXml = join(lv.dir, "app-2.xml");
     writeFileSync(plainXml, guestDomainXml(PLAIN_DOMAIN, plainId, image, undefined, join(lv.dir, "app-2-console.log")));
     await lv.virshOk("define", plainXml);
-    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: reboot-hung-guests}
@@ -105,9 +104,7 @@ spec:
   mode: KeepRunning
   selector: {tags: [ha-guest]}
   guestMonitoring: {enabled: true, sensitivity: High, action: Reboot, minUptimeSeconds: 0}
-`,
-    });
-    assert.equal(r.code, 0, r.stderr);
+`);
     const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "guest-e2e", token: TOKEN, extraArgs: ["--monitor-interval-ms=200"] });
     op = started.op;
     agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3", "--attach-heartbeat-channels=true", `--channel-path-map=/var/lib/libvirt=${join(lv.dir, "var/lib/libvirt")}`] });

@@ -49,8 +49,7 @@ describe("keep running end to end on the real Nova lab (Debian Zed, fake driver)
     agents = startSimulatedAgents({ cloudName: "lab", hosts: HOSTS, ports: [port], keyFile });
     const booted = await fixtures.bootActive([{ name: "ha-e2e-1", host: "compute-1" }, { name: "ha-e2e-2", host: "compute-1" }, { name: "plain-e2e", host: "compute-1" }]);
     servers.push(...booted.map((s) => s.id));
-    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: lab-ha}
@@ -60,9 +59,7 @@ spec:
   recovery: {unsafeSkipPowerFencing: true, localDisk: RebuildFromImage}
   hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
   stormProtection: {startupGraceSeconds: 0}
-`,
-    });
-    assert.equal(r.code, 0, r.stderr);
+`);
     op = await startOperatorProcess({ kubeconfig: env.kubeconfigFor("operator-c"), identity: "lab-keep", namespace: ns, logDir: env.workDir, extraArgs: ["--leader-elect=false", `--heartbeat-bind-address=127.0.0.1:${port}`, `--heartbeat-key-file=${keyFile}`, "--monitor-interval-ms=200"] });
   });
 
@@ -118,8 +115,7 @@ spec:
     // compute-1 failed minutes ago: with only the keep-running policy's storm threshold (50 % of
     // 3 hosts) a second failure would rightly be held back. This owner accepts more.
     assert.equal((await env.kubectl(["delete", "instancehapolicy", "lab-ha", "-n", ns])).code, 0);
-    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `apiVersion: ha.vmkeeper.dev/v1alpha1
+    await env.apply(ns, `apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: lab-notify}
 spec:
@@ -129,9 +125,7 @@ spec:
   notification: {webhook: {url: "http://127.0.0.1:${hookPort}/owner", allowHTTP: true}}
   hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
   stormProtection: {startupGraceSeconds: 0, maxUnhealthy: 3}
-`,
-    });
-    assert.equal(r.code, 0, r.stderr);
+`);
     await new Promise((res) => setTimeout(res, 1000));
     agents?.kill("compute-2");
     compute2Killed = true;

@@ -35,10 +35,7 @@ describe("keep running: a host dies and its protected VMs come back elsewhere (r
       { name: "app-4", host: "compute-3", tags: ["ha"] },
       { name: "app-5", host: "compute-3", tags: ["ha"] },
     ]);
-    const apply = async (yaml: string): Promise<void> => {
-      const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], { input: yaml });
-      assert.equal(r.code, 0, r.stderr);
-    };
+    const apply = (yaml: string): Promise<void> => env.apply(ns, yaml);
     await apply(`${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy

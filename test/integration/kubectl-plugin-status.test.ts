@@ -22,8 +22,7 @@ describe("kubectl vmkeeper status, hosts, incidents and describe through kubectl
     chmodSync(shim, 0o755);
     // Only what kubectl and the plugin need: the kubeconfig comes from KUBECONFIG, as for kubectl itself.
     pathEnv = { PATH: `${bin}:${process.env.PATH ?? ""}`, KUBECONFIG: env.kubeconfigPath, HOME: bin };
-    const apply = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `apiVersion: ha.vmkeeper.dev/v1alpha1
+    await env.apply(ns, `apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: OpenStackCloud
 metadata: {name: lab}
 spec: {secretRef: {name: lab-clouds}, cloudName: lab}
@@ -49,9 +48,7 @@ apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: Incident
 metadata: {name: lab.compute-1-1}
 spec: {cloudRef: {name: lab}, hostRef: {name: lab.compute-1}, serviceHost: compute-1, epoch: 1, trigger: HostFailure, detectedAt: "2026-11-30T11:50:00Z"}
-`,
-    });
-    assert.equal(apply.code, 0, apply.stderr);
+`);
     const patch = async (kind: string, name: string, status: unknown): Promise<void> => {
       const r = await env.kubectl(["patch", kind, name, "-n", ns, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status })]);
       assert.equal(r.code, 0, r.stderr);

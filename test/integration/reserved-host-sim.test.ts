@@ -38,8 +38,7 @@ describe("reserved-host recovery and automatic host re-enable (real API server +
     const spare = cloud.sim.nova.hosts.get("compute-4")?.service;
     assert.ok(spare);
     cloud.sim.nova.updateService(spare.uuid, { status: "disabled", disabledReason: SPARE_REASON });
-    const r = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: tagged-ha}
@@ -56,9 +55,7 @@ spec:
     localDisk: RebuildFromImage
   hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
   stormProtection: {startupGraceSeconds: 0, maxUnhealthy: "50%"}
-`,
-    });
-    assert.equal(r.code, 0, r.stderr);
+`);
     op = await startOperatorProcess({
       kubeconfig: env.kubeconfigFor("operator-a"),
       identity: "vmkeeper-a",

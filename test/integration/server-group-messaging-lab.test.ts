@@ -62,17 +62,14 @@ describe("server-group messaging on the real Nova lab: stop and start of a membe
       writeFileSync(file, `${ids.get(n) ?? ""} ${pair.hostPath}\n`);
       procs.push(await startAgentProcess({ cloud: "lab", host, keyFile, reportUrl: reporting.reportUrl, tokenFile: reporting.agentTokenFile, libvirtUri: "off", logPath: join(env.workDir, `sgm-lab-agent-${host}.log`), extraArgs: [`--guest-channels-file=${file}`, "--guest-interval-ms=1000"] }));
     }
-    const apply = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "lab", secretName: "lab-clouds", cloudsYaml: lab.cloudsYaml, cloudName: LAB_CLOUD, recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: ServerGroupMessaging
 metadata: {name: lab-app}
 spec:
   cloudRef: {name: lab}
   serverGroup: {id: ${groupId}}
-`,
-    });
-    assert.equal(apply.code, 0, apply.stderr);
+`);
     await eventually(async () => {
       const st = JSON.parse((await env.kubectl(["get", "servergroupmessaging", "lab-app", "-n", ns, "-o", "jsonpath={.status}"])).stdout || "{}") as { connectedCount?: number; memberCount?: number };
       assert.deepEqual([st.memberCount, st.connectedCount], [2, 2]);

@@ -120,8 +120,7 @@ describe("server-group messaging: real vmkeeper-guest binaries, real node agents
       writeFileSync(file, `${lines.join("\n")}\n`);
       agents.push(await startAgentProcess({ cloud: "sim-cloud", host, keyFile: cloud.keyFile, reportUrl: reporting.reportUrl, tokenFile: reporting.agentTokenFile, libvirtUri: "off", logPath: join(env.workDir, `sgm-agent-${host}.log`), extraArgs: [`--guest-channels-file=${file}`, "--guest-interval-ms=1000"] }));
     }
-    const apply = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
+    await env.apply(ns, `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: ServerGroupMessaging
 metadata: {name: ha-app}
@@ -129,9 +128,7 @@ spec:
   cloudRef: {name: sim-cloud}
   serverGroup: {name: ha-app}
   rateLimit: {messagesPerSecond: 5, burst: 5}
-`,
-    });
-    assert.equal(apply.code, 0, apply.stderr);
+`);
     await eventually(async () => assert.equal((await status()).connectedCount, 4), 60_000, 300);
     evil = await RawGuest.connect(join(dir, "e-guest.sock"));
     await eventually(async () => assert.equal((await status()).connectedCount, 5), 30_000, 300);
@@ -258,8 +255,7 @@ spec:
   });
 
   it("F26: when a member's host fails, the others are told the host failed, its recovery started and it is ACTIVE again, in that order", async () => {
-    const apply = await env.kubectl(["apply", "--server-side", "-n", ns, "-f", "-"], {
-      input: `apiVersion: ha.vmkeeper.dev/v1alpha1
+    await env.apply(ns, `apiVersion: ha.vmkeeper.dev/v1alpha1
 kind: InstanceHAPolicy
 metadata: {name: ha-app-members}
 spec:
@@ -269,9 +265,7 @@ spec:
   recovery: {unsafeSkipPowerFencing: true, localDisk: RebuildFromImage}
   hostMonitoring: {heartbeatIntervalMilliseconds: 200, missedHeartbeats: 3, confirmationWindowSeconds: 2}
   stormProtection: {startupGraceSeconds: 0, maxUnhealthy: "50%"}
-`,
-    });
-    assert.equal(apply.code, 0, apply.stderr);
+`);
     const health = async (h: string): Promise<string> => (await env.kubectl(["get", "computehost", `sim-cloud.${h}`, "-n", ns, "-o", "jsonpath={.status.health.state}"])).stdout.trim();
     await eventually(async () => assert.equal(await health("compute-2"), "Healthy"), 60_000, 300);
     await sleep(3000); // a full observation window with the policy's heartbeat settings

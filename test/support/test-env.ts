@@ -21,6 +21,8 @@ export interface TestEnv {
   assetsDir: string;
   workDir: string;
   kubectl(args: string[], opts?: { input?: string }): Promise<CommandResult>;
+  /** `kubectl apply --server-side -n NAMESPACE -f -` with these manifests; throws with kubectl's stderr unless it succeeds. */
+  apply(namespace: string, manifests: string): Promise<void>;
   /** A kubeconfig file for one of the extra users (operator-a, operator-b, operator-c; all system:masters). */
   kubeconfigFor(user: TestUser): string;
   /** The API server's audit log (writes only), parsed. */
@@ -86,6 +88,10 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
     assetsDir: assets.dir,
     workDir,
     kubectl,
+    apply: async (namespace, manifests) => {
+      const r = await kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], { input: manifests });
+      if (r.code !== 0) throw new Error(`kubectl apply -n ${namespace} failed (${r.code}): ${r.stderr}`);
+    },
     createNamespace: (prefix) => createNamespace(kubeConfig, prefix),
     kubeconfigFor: (user) => join(workDir, `kubeconfig-${user}`),
     auditEvents: () => readAudit(api.auditLog),

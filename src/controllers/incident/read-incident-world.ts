@@ -80,7 +80,12 @@ function newer(a: Migration, b: Migration): boolean {
 /** The reserved hosts named by the policies (ComputeHost names), with their nova-compute services: one Nova list call. */
 export async function readReservedHosts(nova: NovaClient, names: readonly string[], getHost: (name: string) => ComputeHost | undefined): Promise<ReservedHostState[]> {
   if (names.length === 0) return [];
-  const services = new Map((await nova.listServices({ binary: "nova-compute" })).map((s) => [s.host, s]));
+  return reservedHostStates(names, await nova.listServices({ binary: "nova-compute" }), getHost);
+}
+
+/** The reserved hosts (ComputeHost names, each once, sorted) as the workflow sees them, from nova-compute services already read. */
+export function reservedHostStates(names: readonly string[], serviceList: readonly ComputeService[], getHost: (name: string) => ComputeHost | undefined): ReservedHostState[] {
+  const services = new Map(serviceList.map((s) => [s.host, s]));
   return [...new Set(names)].sort().map((name): ReservedHostState => {
     const host = getHost(name);
     const svc = host ? services.get(host.spec.serviceHost) : undefined;
