@@ -64,17 +64,26 @@ func (c *Core) nextRef() string {
 // and rate limits are the platform's: refusals come back as sgm-error pushes.
 func (c *Core) Broadcast(app, appRef, payload string) (Output, error) {
 	var out Output
-	if !c.SGMActive() {
-		return out, ErrSGMOff
+	ref, err := c.beginRequest(appRef)
+	if err != nil {
+		return out, err
 	}
-	if appRef != "" && !wire.ValidRef(appRef) {
-		return out, ErrBadRef
-	}
-	ref := c.nextRef()
 	c.trackRef(ref, app, appRef)
-	c.counters["sgmSent"]++
 	out.send(wire.Encode(wire.GroupSGM, wire.SGMBroadcast, map[string]string{"ref": ref, "payload": payload}))
 	return out, nil
+}
+
+// beginRequest checks an application's request to the host (sgm negotiated, a valid ref of
+// its own) and gives it the wire ref it goes out with.
+func (c *Core) beginRequest(appRef string) (string, error) {
+	if !c.SGMActive() {
+		return "", ErrSGMOff
+	}
+	if appRef != "" && !wire.ValidRef(appRef) {
+		return "", ErrBadRef
+	}
+	c.counters["sgmSent"]++
+	return c.nextRef(), nil
 }
 
 // trackRef remembers which application a wire ref belongs to (the last 256).
@@ -92,15 +101,11 @@ func (c *Core) trackRef(ref, app, appRef string) {
 // application as the reply to its request (matched by its ref).
 func (c *Core) QueryStatus(app, appRef string, now int64) (Output, error) {
 	var out Output
-	if !c.SGMActive() {
-		return out, ErrSGMOff
+	ref, err := c.beginRequest(appRef)
+	if err != nil {
+		return out, err
 	}
-	if appRef != "" && !wire.ValidRef(appRef) {
-		return out, ErrBadRef
-	}
-	ref := c.nextRef()
 	c.sgm.queries[ref] = &statusQuery{app: app, appRef: appRef, parts: map[int]*wire.SGMStatusPart{}, deadline: now + StatusQueryTimeoutMs}
-	c.counters["sgmSent"]++
 	out.send(wire.Encode(wire.GroupSGM, wire.SGMStatusQuery, map[string]string{"ref": ref}))
 	return out, nil
 }
