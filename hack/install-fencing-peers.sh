@@ -30,21 +30,6 @@ missing_packages() {
   done | sort -u
 }
 
-mapfile -t packages < <(missing_packages)
-[[ ${#packages[@]} -eq 0 ]] && exit 0
-
-if [[ "${1:-}" == "--check" ]]; then
-  log "missing: ${packages[*]} (run hack/install-fencing-peers.sh)"
-  exit 1
-fi
-
 # shellcheck source=lib/apt-install.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
-apt_install_packages "${packages[@]}" || exit 1
-
-mapfile -t still < <(missing_packages)
-if [[ ${#still[@]} -ne 0 ]]; then
-  log "installed, but still missing commands from: ${still[*]}"
-  exit 1
-fi
-log "installed ${packages[*]}"
+ensure_packages install-fencing-peers.sh "${1:-}"

@@ -23,20 +23,6 @@ missing_packages() {
   have qemu-system-x86_64 || echo qemu-system-x86
 }
 
-mapfile -t packages < <(missing_packages)
-[[ ${#packages[@]} -eq 0 ]] && exit 0
-
-if [[ "${1:-}" == "--check" ]]; then
-  log "missing: ${packages[*]} (run hack/install-virt-peers.sh)"
-  exit 1
-fi
-
 # shellcheck source=lib/apt-install.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
-apt_install_packages "${packages[@]}" || exit 1
-
-mapfile -t still < <(missing_packages)
-if [[ ${#still[@]} -ne 0 ]]; then
-  log "installed, but still missing: ${still[*]}"
-  exit 1
-fi
+ensure_packages install-virt-peers.sh "${1:-}"

@@ -33,3 +33,23 @@ apt_install_packages() {
   rm -f "$apt_log"
   return "$rc"
 }
+
+# ensure_packages SCRIPT [--check]: the flow of the peer install scripts. They define
+# missing_packages() (prints the Debian packages still needed, one per line); this installs
+# them (or, with --check, only says what is missing and returns 1) and then checks again.
+ensure_packages() {
+  local script="$1" mode="${2:-}" packages still
+  mapfile -t packages < <(missing_packages)
+  [[ ${#packages[@]} -eq 0 ]] && return 0
+  if [[ "$mode" == "--check" ]]; then
+    log "missing: ${packages[*]} (run hack/$script)"
+    return 1
+  fi
+  apt_install_packages "${packages[@]}" || return 1
+  mapfile -t still < <(missing_packages)
+  if [[ ${#still[@]} -ne 0 ]]; then
+    log "installed, but still missing: ${still[*]}"
+    return 1
+  fi
+  log "installed ${packages[*]}"
+}
