@@ -165,7 +165,8 @@ export class IncidentReconciler implements Reconciler {
    */
   private async readWorld(incident: Incident, ns: string, serviceHost: string, nova: NovaClient): Promise<WorkflowInput> {
     const protection = await this.protectionOf(incident, ns, serviceHost, nova);
-    const tracked = incident.status?.instances?.map((i) => i.id) ?? protection.instances.map((p) => p.id);
+    // Notified and Skipped instances are never locked or moved by vmkeeper: nothing to read for them.
+    const tracked = incident.status?.instances?.filter((i) => i.state !== "Notified" && i.state !== "Skipped").map((i) => i.id) ?? protection.instances.map((p) => p.id);
     const inFlight = incident.status?.instances?.some((i) => IN_FLIGHT.has(i.state)) ?? false;
     const [host, targets, reserved] = await Promise.all([
       readHost(nova, serviceHost),
