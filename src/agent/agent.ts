@@ -87,7 +87,7 @@ export async function startAgent(cfg: AgentConfig, deps: AgentDeps): Promise<Run
   await reports?.refresh();
   const r = cfg.reports;
   const sgm = r?.serverGroupMessaging && reports ? startNodeSgm({ host: cfg.host, tokenFile: r.tokenFile, caFile: r.caFile, clientCertFile: r.clientCertFile, clientKeyFile: r.clientKeyFile, clock, log, registry: deps.registry }) : undefined;
-  const monitoring = r && reports ? startHostMonitoring({ host: cfg.host, ...r }, { sink: reports, registry: deps.registry, clock, log, ...(sgm ? { sgm: sgm.relay } : {}) }) : undefined;
+  const monitoring = r && reports ? startHostMonitoring({ host: cfg.host, ...r }, { sink: reports, registry: deps.registry, clock, log, ...(sgm ? { sgm: sgm.relay, guestControl: { onVote: (uuid, result) => sgm.control.vote(uuid, result), onChannels: () => sgm.control.announce() } } : {}) }) : undefined;
   sgm?.attachGuests(monitoring?.guests);
   sgm?.setEndpoints(reports?.resolved() ?? []);
   if (!monitoring) log.info("host monitoring off (no --report-endpoints): heartbeats and peer checks only");

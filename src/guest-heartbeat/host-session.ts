@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { decodeLine } from "./decode-pdu.js";
 import { encodePdu, encodeSgm, LIMITS, unknownVersionError, type ActionNotifyBody, type GuestPdu, type InitBody, type ResponseBody, type SgmMessage, type VoteBody } from "./guest-pdu.js";
+import { isAppOnly } from "./health-reason.js";
 import { emptyHostCounters, type HostCounters } from "./host-counters.js";
 
 /** The guest's health as the host sees it. */
@@ -41,6 +42,14 @@ export interface HostSessionOptions {
   intervalMs?: number;
   /** Host's threshold of consecutive misses; negotiated like the interval. Default 3. */
   threshold?: number;
+  /**
+   * Unhealthy responses in a row before the health becomes Unhealthy (default 1: at once);
+   * responses whose reason names only applications count against `appUnhealthyThreshold`.
+   * Host-side only: nothing is negotiated, a healthy response resets both counts.
+   */
+  unhealthyThreshold?: number;
+  /** Application-only unhealthy responses in a row before Unhealthy (default 1). */
+  appUnhealthyThreshold?: number;
   /** Groups this host serves (default ["heartbeat"]). */
   groups?: string[];
   /** Source of challenge nonces, 32 lowercase hex characters; random by default. */
@@ -49,10 +58,24 @@ export interface HostSessionOptions {
 
 export type ActionRequest = ActionNotifyBody;
 
+/** What the host side brings to a negotiation, and its own counting of unhealthy answers. */
+export interface HostSessionSettings {
+  intervalMs: number;
+  threshold: number;
+  unhealthyThreshold: number;
+  appUnhealthyThreshold: number;
+}
+
 interface PendingVote {
   request: ActionRequest;
   deadlineAtMs: number;
 }
+
+/** Highest count of unhealthy answers in a row a host waits for (the CRD's appMonitoring.failureThreshold maximum). */
+export const MAX_UNHEALTHY_THRESHOLD = 100;
+
+/** vmkeeper-guest repeats init every 2 s after an exit; a re-negotiation waits at least twice that. */
+const REINIT_MIN_WAIT_MS = 4000;
 
 const NO_SESSION: GuestPdu = { group: "base", type: "error", body: { code: "no_session", detail: "send init first" } };
 const ACTION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -91,8 +114,13 @@ function sameHealth(a: GuestHealth, b: GuestHealth): boolean {
  * here does I/O or reads a clock, and no input line can make it throw.
  */
 export class HostSession {
-  private readonly hostIntervalMs: number;
-  private readonly hostThreshold: number;
+  private hostIntervalMs: number;
+  private hostThreshold: number;
+  private unhealthyThreshold: number;
+  private appUnhealthyThreshold: number;
+  private unhealthyInRow = 0;
+  /** After `reconfigure`: a guest that was live must init again by then, else it is Unresponsive. */
+  private reinitByMs: number | undefined;
   private readonly groups: string[];
   private readonly nonce: () => string;
   private current: HostSessionState = "AwaitInit";
@@ -108,14 +136,16 @@ export class HostSession {
   private sessionGroups: readonly string[] = [];
 
   constructor(options: HostSessionOptions = {}) {
-    this.hostIntervalMs = options.intervalMs ?? LIMITS.defaultIntervalMs;
-    this.hostThreshold = options.threshold ?? LIMITS.defaultThreshold;
-    if (!Number.isInteger(this.hostIntervalMs) || this.hostIntervalMs < LIMITS.minIntervalMs || this.hostIntervalMs > LIMITS.maxIntervalMs) {
-      throw new RangeError(`intervalMs must be an integer in ${LIMITS.minIntervalMs}..${LIMITS.maxIntervalMs}`);
-    }
-    if (!Number.isInteger(this.hostThreshold) || this.hostThreshold < LIMITS.minThreshold || this.hostThreshold > LIMITS.maxThreshold) {
-      throw new RangeError(`threshold must be an integer in ${LIMITS.minThreshold}..${LIMITS.maxThreshold}`);
-    }
+    const settings = checkSettings({
+      intervalMs: options.intervalMs ?? LIMITS.defaultIntervalMs,
+      threshold: options.threshold ?? LIMITS.defaultThreshold,
+      unhealthyThreshold: options.unhealthyThreshold ?? 1,
+      appUnhealthyThreshold: options.appUnhealthyThreshold ?? 1,
+    });
+    this.hostIntervalMs = settings.intervalMs;
+    this.hostThreshold = settings.threshold;
+    this.unhealthyThreshold = settings.unhealthyThreshold;
+    this.appUnhealthyThreshold = settings.appUnhealthyThreshold;
     this.groups = options.groups ?? ["heartbeat"];
     this.nonce = options.nonce ?? ((): string => randomBytes(16).toString("hex"));
   }
@@ -126,6 +156,11 @@ export class HostSession {
 
   get health(): GuestHealth {
     return this.currentHealth;
+  }
+
+  /** The host's own settings (what it brings to the next negotiation). */
+  get settings(): HostSessionSettings {
+    return { intervalMs: this.hostIntervalMs, threshold: this.hostThreshold, unhealthyThreshold: this.unhealthyThreshold, appUnhealthyThreshold: this.appUnhealthyThreshold };
   }
 
   /** The negotiated parameters while a session is (or was last) active. */
@@ -149,6 +184,7 @@ export class HostSession {
       next = this.nextChallengeAtMs;
       if (this.outstanding && !this.outstanding.missCounted) next = Math.min(next, this.outstanding.respondByMs);
     }
+    if (this.current === "AwaitInit" && this.reinitByMs !== undefined) next = this.reinitByMs;
     for (const v of this.votes.values()) next = next === undefined ? v.deadlineAtMs : Math.min(next, v.deadlineAtMs);
     return next;
   }
@@ -212,6 +248,8 @@ export class HostSession {
     this.intervalMs = clamp(Math.max(this.hostIntervalMs, init.intervalMs ?? 0), LIMITS.minIntervalMs, LIMITS.maxIntervalMs);
     this.threshold = clamp(Math.max(this.hostThreshold, init.threshold ?? 0), LIMITS.minThreshold, LIMITS.maxThreshold);
     this.misses = 0;
+    this.unhealthyInRow = 0;
+    this.reinitByMs = undefined;
     this.outstanding = undefined;
     const groups = this.groups.filter((g) => init.groups.includes(g));
     this.sessionGroups = groups;
@@ -248,7 +286,18 @@ export class HostSession {
     this.outstanding = undefined;
     this.misses = 0;
     this.count.responsesAccepted++;
-    this.setHealth(r.health === "healthy" ? { state: "Healthy" } : { state: "Unhealthy", reason: r.reason ?? "" }, out);
+    if (r.health === "healthy") {
+      this.unhealthyInRow = 0;
+      this.setHealth({ state: "Healthy" }, out);
+      return;
+    }
+    this.unhealthyInRow++;
+    const reason = r.reason ?? "";
+    const needed = isAppOnly(reason) ? this.appUnhealthyThreshold : this.unhealthyThreshold;
+    // Below its threshold an unhealthy answer still proves the guest alive: an Unresponsive
+    // health ends, but it is not reported as Unhealthy yet (and neither is Unknown).
+    if (this.unhealthyInRow >= needed) this.setHealth({ state: "Unhealthy", reason }, out);
+    else if (this.currentHealth.state === "Unresponsive") this.setHealth({ state: "Healthy" }, out);
   }
 
   private onVote(v: VoteBody, out: HostOutput): void {
@@ -308,6 +357,11 @@ export class HostSession {
       }
       if (nowMs >= this.nextChallengeAtMs) this.challenge(nowMs, out);
     }
+    if (this.current === "AwaitInit" && this.reinitByMs !== undefined && nowMs >= this.reinitByMs) {
+      this.reinitByMs = undefined;
+      this.count.missed++;
+      this.setHealth({ state: "Unresponsive", missed: this.hostThreshold }, out);
+    }
     for (const [id, v] of this.votes) {
       if (nowMs < v.deadlineAtMs) continue;
       this.votes.delete(id);
@@ -346,6 +400,32 @@ export class HostSession {
     if (this.votes.has(r.actionId)) throw new RangeError(`action ${r.actionId} is already pending`);
   }
 
+  /**
+   * Takes new host settings. An active session is ended with `exit` (reason `settings
+   * changed`) and the session waits for the guest's next `init`, which vmkeeper-guest sends
+   * after an exit, so interval and threshold are negotiated again on the same socket. The
+   * health stays what it was until the new session reports. Throws RangeError for values
+   * outside the protocol's limits (a programming error, not peer input).
+   */
+  reconfigure(settings: HostSessionSettings, nowMs: number): HostOutput {
+    const out: HostOutput = { send: [], events: [] };
+    checkSettings(settings);
+    const sameNegotiation = settings.intervalMs === this.hostIntervalMs && settings.threshold === this.hostThreshold;
+    this.hostIntervalMs = settings.intervalMs;
+    this.hostThreshold = settings.threshold;
+    this.unhealthyThreshold = settings.unhealthyThreshold;
+    this.appUnhealthyThreshold = settings.appUnhealthyThreshold;
+    if (sameNegotiation || this.current !== "Active") return out;
+    this.endVotes(out);
+    out.send.push(encodePdu({ group: "heartbeat", type: "exit", body: { reason: "settings changed" } }));
+    this.current = "AwaitInit";
+    this.outstanding = undefined;
+    this.sessionGroups = [];
+    this.reinitByMs = nowMs + Math.max(REINIT_MIN_WAIT_MS, this.hostIntervalMs * this.hostThreshold + responseWindowMs(this.hostIntervalMs));
+    out.events.push({ type: "session-ended", by: "host", reason: "settings changed" });
+    return out;
+  }
+
   /** Sends an `sgm` message if the session negotiated the group; otherwise nothing is sent. */
   sendSgm(message: SgmMessage): HostOutput {
     return { send: this.sgmActive ? [encodeSgm(message)] : [], events: [] };
@@ -362,4 +442,17 @@ export class HostSession {
     out.events.push({ type: "session-ended", by: "host", reason });
     return out;
   }
+}
+
+function checkSettings(s: HostSessionSettings): HostSessionSettings {
+  if (!Number.isInteger(s.intervalMs) || s.intervalMs < LIMITS.minIntervalMs || s.intervalMs > LIMITS.maxIntervalMs) {
+    throw new RangeError(`intervalMs must be an integer in ${LIMITS.minIntervalMs}..${LIMITS.maxIntervalMs}`);
+  }
+  if (!Number.isInteger(s.threshold) || s.threshold < LIMITS.minThreshold || s.threshold > LIMITS.maxThreshold) {
+    throw new RangeError(`threshold must be an integer in ${LIMITS.minThreshold}..${LIMITS.maxThreshold}`);
+  }
+  for (const [name, v] of [["unhealthyThreshold", s.unhealthyThreshold], ["appUnhealthyThreshold", s.appUnhealthyThreshold]] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_UNHEALTHY_THRESHOLD) throw new RangeError(`${name} must be an integer in 1..${MAX_UNHEALTHY_THRESHOLD}`);
+  }
+  return s;
 }

@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from "node:net";
 import type { Clock } from "../util/clock.js";
-import { HostSession, type ActionRequest, type HostEvent, type HostOutput, type HostSessionOptions } from "./host-session.js";
+import { HostSession, type ActionRequest, type HostEvent, type HostOutput, type HostSessionOptions, type HostSessionSettings } from "./host-session.js";
 import type { SgmMessage } from "./guest-pdu.js";
 import { LineFramer } from "./line-framer.js";
 
@@ -48,6 +48,11 @@ export class SocketHostSession {
   /** Sends an action-notify; the result arrives later as a "vote" event. */
   notifyAction(request: ActionRequest): void {
     this.apply(this.session.notifyAction(request, this.clock.monotonicMs()));
+  }
+
+  /** New host settings; an active session is negotiated again on this socket (HostSession.reconfigure). */
+  reconfigure(settings: HostSessionSettings): void {
+    this.apply(this.session.reconfigure(settings, this.clock.monotonicMs()));
   }
 
   /** Sends an `sgm` message; false when the session has not negotiated the group or the socket is gone. */

@@ -6,6 +6,7 @@ import { Informer } from "../kube/informer.js";
 import { ResourceClient } from "../kube/resource-client.js";
 import { objectKey } from "../kube/resource-type.js";
 import { AgentLinks } from "../server-group-messaging/agent-links.js";
+import { GuestControlHub } from "../guest-control/guest-control-hub.js";
 import { SgmEndpoint } from "../server-group-messaging/sgm-endpoint.js";
 import { SgmRouter, type RouterMetrics } from "../server-group-messaging/sgm-router.js";
 import type { OperatorContext } from "./operator-context.js";
@@ -17,6 +18,8 @@ export interface OperatorSgm {
   links: AgentLinks;
   router: SgmRouter;
   endpoint: SgmEndpoint;
+  /** Guest control over the same links (heartbeat settings per policy, votes). */
+  control: GuestControlHub;
   informer: Informer<ServerGroupMessaging>;
   client: ResourceClient<ServerGroupMessaging>;
   /** Runs the informer and the keep-alive pings until `signal` aborts (every replica). */
@@ -34,7 +37,8 @@ export function buildServerGroupMessaging(ctx: OperatorContext): OperatorSgm {
   const refused = new Counter({ name: "vmkeeper_sgm_requests_refused_total", help: "Server-group messaging requests of node agents refused, by reason.", labelNames: ["reason"], registers: [registry] });
   const invalid = new Counter({ name: "vmkeeper_sgm_agent_messages_invalid_total", help: "Messages in node agents' posts that were malformed and dropped.", registers: [registry] });
   new Gauge({ name: "vmkeeper_sgm_agent_streams", help: "Open server-group messaging streams of node agents on this replica.", registers: [registry], collect() { this.set(links.streamCount); } });
-  const endpoint = new SgmEndpoint({ links, router, identity: cfg.identity, metrics: { refused: (r) => refused.labels({ reason: r }).inc(), invalidMessage: () => invalid.inc() } });
+  const control = new GuestControlHub(links);
+  const endpoint = new SgmEndpoint({ links, router, control, identity: cfg.identity, metrics: { refused: (r) => refused.labels({ reason: r }).inc(), invalidMessage: () => invalid.inc() } });
   const rest = ctx.rest;
   const type = VMKEEPER_RESOURCES.ServerGroupMessaging;
   const informer = new Informer<ServerGroupMessaging>({ client: rest, type, namespace: cfg.namespace, clock, log });
@@ -42,6 +46,7 @@ export function buildServerGroupMessaging(ctx: OperatorContext): OperatorSgm {
     links,
     router,
     endpoint,
+    control,
     informer,
     client: new ResourceClient<ServerGroupMessaging>(rest, type),
     async run(signal: AbortSignal): Promise<void> {

@@ -25,6 +25,8 @@ import type { OperatorContext } from "./operator-context.js";
 import { WebhookIncidentSink } from "./webhook-incident-sink.js";
 import { instanceRecoveryController } from "./instance-recovery-controller.js";
 import { guestActionsController } from "./guest-actions-controller.js";
+import { guestSettingsController } from "./guest-settings-controller.js";
+import { ProtectionIndex } from "../controllers/instance-ha-policy/protection-index.js";
 import type { AgentReportTable } from "../agent-reports/report-table.js";
 import { sgmController, type OperatorSgm } from "./server-group-messaging.js";
 
@@ -74,18 +76,8 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   // host monitor must not trigger a Nova inventory read each).
   clouds.watch(inf.hosts, (h, deleted) => (deleted ? cloudKey(h.metadata?.namespace, h.spec?.cloudRef?.name) : []));
 
-  const policies = make("instancehapolicy", new InstanceHAPolicyReconciler({
-    policies: clients.policies,
-    getCloud: (ns, name) => Promise.resolve(inf.clouds.get(`${ns}/${name}`)),
-    connectionFor: (ns, name) => Promise.resolve(ctx.novaFor(ns, name)),
-    listPolicies: byNs.policies,
-    listHosts: byNs.hosts,
-    events: ctx.events,
-    clock,
-    metrics: policyMetrics(registry),
-  }));
-  policies.watch(inf.policies, (p) => policyKeysForCloud(inf.policies.items(), p.metadata?.namespace, p.spec?.cloudRef?.name));
-  policies.watch(inf.clouds, (c) => policyKeysForCloud(inf.policies.items(), c.metadata?.namespace, c.metadata?.name));
+  const protection = new ProtectionIndex();
+  const policies = policyController(d, make, byNs, protection);
 
   const monitor = make("hostmonitor", new HostMonitorReconciler({
     getCloud: (key) => inf.clouds.get(key),
@@ -113,9 +105,7 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
     metrics: hostMonitorMetrics(registry),
   }));
   monitor.watch(inf.clouds);
-
   const incidents = incidentController(d, make, byNs, leading);
-
   const fencings = make("hostfencing", new HostFencingReconciler({
     hostFencings: clients.hostFencings,
     listHostFencings: (ns) => ctx.inNamespace(inf.hostFencings, ns),
@@ -141,8 +131,38 @@ export function startControllers(d: ControllerDeps, leading: AbortSignal): Promi
   }
   for (const p of inf.policies.items()) policies.enqueue(objectKey(p));
   for (const hf of inf.hostFencings.items()) fencings.enqueue(objectKey(hf));
-  const vmLevel = [instanceRecoveryController(ctx, d.leader, make, d.reports), ...(d.reports ? [guestActionsController(ctx, d.leader, d.reports, make, leading)] : []), ...(d.sgm ? [sgmController(ctx, d.sgm, make, leading)] : [])];
+  const vmLevel = vmLevelControllers(d, protection, make, leading);
   return Promise.all([clouds, policies, monitor, incidents, fencings, ...vmLevel].map((c) => c.run(leading))).then(() => undefined);
+}
+
+/** The InstanceHAPolicy controller; every evaluation also refreshes `protection` (who protects what). */
+function policyController(d: ControllerDeps, make: (name: string, reconciler: Reconciler) => Controller, byNs: ByNamespace, protection: ProtectionIndex): Controller {
+  const { ctx } = d;
+  const { informers: inf, clients, clock, registry } = ctx;
+  const policies = make("instancehapolicy", new InstanceHAPolicyReconciler({
+    protection,
+    policies: clients.policies,
+    getCloud: (ns, name) => Promise.resolve(inf.clouds.get(`${ns}/${name}`)),
+    connectionFor: (ns, name) => Promise.resolve(ctx.novaFor(ns, name)),
+    listPolicies: byNs.policies,
+    listHosts: byNs.hosts,
+    events: ctx.events,
+    clock,
+    metrics: policyMetrics(registry),
+  }));
+  policies.watch(inf.policies, (p) => policyKeysForCloud(inf.policies.items(), p.metadata?.namespace, p.spec?.cloudRef?.name));
+  policies.watch(inf.clouds, (c) => policyKeysForCloud(inf.policies.items(), c.metadata?.namespace, c.metadata?.name));
+  return policies;
+}
+
+/** Instance recovery, guest actions, server-group messaging and guest settings: the controllers below the host layer. */
+function vmLevelControllers(d: ControllerDeps, protection: ProtectionIndex, make: (name: string, reconciler: Reconciler) => Controller, leading: AbortSignal): Controller[] {
+  const { ctx } = d;
+  return [
+    instanceRecoveryController(ctx, d.leader, make, d.reports),
+    ...(d.reports ? [guestActionsController(ctx, d.leader, d.reports, make, leading, d.sgm?.control)] : []),
+    ...(d.sgm ? [sgmController(ctx, d.sgm, make, leading), guestSettingsController(ctx, d.sgm.control, protection, make, leading)] : []),
+  ];
 }
 
 interface ByNamespace {

@@ -15,6 +15,7 @@ export class AgentLinks {
   private readonly guestsByHost = new Map<string, Set<string>>();
   private readonly hostOf = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
+  private readonly opens = new Map<string, number>();
 
   /** Registers a stream; it is dropped when the response closes. */
   open(host: string, res: http.ServerResponse, hello: OperatorToAgent): void {
@@ -25,6 +26,7 @@ export class AgentLinks {
       this.streams.set(host, set);
     }
     set.add(s);
+    this.opens.set(host, (this.opens.get(host) ?? 0) + 1);
     res.on("close", () => {
       const current = this.streams.get(host);
       current?.delete(s);
@@ -50,6 +52,15 @@ export class AgentLinks {
   routeOf(instanceId: string): string | undefined {
     const host = this.hostOf.get(instanceId);
     return host && this.streams.has(host) && this.guestsByHost.get(host)?.has(instanceId) ? host : undefined;
+  }
+
+  /** How many streams the host's agent has opened on this replica (a reconnect changes it). */
+  generation(host: string): number {
+    return this.opens.get(host) ?? 0;
+  }
+
+  hasStream(host: string): boolean {
+    return (this.streams.get(host)?.size ?? 0) > 0;
   }
 
   connected(instanceId: string): boolean {

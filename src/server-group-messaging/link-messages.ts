@@ -1,3 +1,5 @@
+import { LIMITS } from "../guest-heartbeat/guest-pdu.js";
+import { MAX_UNHEALTHY_THRESHOLD } from "../guest-heartbeat/host-session.js";
 import { isRef, isUuid, SGM_LIMITS } from "./sgm-limits.js";
 
 /** Member states of server-group messaging (the CRD's memberState). */
@@ -13,7 +15,19 @@ export type SgmErrorCode = "payload_too_large" | "invalid_message" | "rate_limit
 
 // ---- node agent → operator (POST /v1/sgm/messages) ----
 
-export type AgentToOperator =
+/** How a guest answered an action-notify, as its host agent saw it (the guest protocol's vote outcomes). */
+export const VOTE_OUTCOMES = ["Accepted", "Refused", "TimedOut", "Acknowledged", "NoSession"] as const;
+export type LinkVoteOutcome = (typeof VOTE_OUTCOMES)[number];
+
+/** Guest control on the same link (src/controllers/guest-actions/): not server-group messaging. */
+export type GuestControlAgentMessage =
+  /** Every instance with a heartbeat channel on this host (settings go to these). */
+  | { t: "channels"; instances: string[] }
+  | { t: "vote"; from: string; actionId: string; outcome: LinkVoteOutcome; reason?: string };
+
+export type AgentToOperator = SgmAgentMessage | GuestControlAgentMessage;
+
+export type SgmAgentMessage =
   | { t: "guests"; instances: string[] }
   | { t: "broadcast"; id: string; from: string; ref?: string; payload: string }
   | { t: "status-query"; from: string; ref?: string }
@@ -33,7 +47,29 @@ export interface StatusMember {
   agentConnected: boolean;
 }
 
-export type OperatorToAgent =
+/** Host session settings shared by a set of instances (one entry per distinct policy setting). */
+export interface GuestSettingsGroup {
+  intervalMs: number;
+  threshold: number;
+  unhealthyThreshold: number;
+  appUnhealthyThreshold: number;
+  instances: string[];
+}
+
+export type GuestControlOperatorMessage =
+  /** The full set of operator-decided session settings for this host's channels; unlisted instances use the agent's own. */
+  | { t: "guest-settings"; groups: GuestSettingsGroup[] }
+  /** Ask the guest of `to` to accept or refuse a corrective action within deadlineMs (always revocable). */
+  | { t: "action-notify"; to: string; actionId: string; action: string; deadlineMs: number; reason?: string };
+
+export type OperatorToAgent = SgmOperatorMessage | GuestControlOperatorMessage;
+
+/** Whether a message belongs to guest control rather than server-group messaging. */
+export function isGuestControl<M extends AgentToOperator | OperatorToAgent>(m: M): m is Extract<M, GuestControlAgentMessage | GuestControlOperatorMessage> {
+  return m.t === "channels" || m.t === "vote" || m.t === "guest-settings" || m.t === "action-notify";
+}
+
+export type SgmOperatorMessage =
   | { t: "hello"; replica: string }
   | { t: "ping" }
   | { t: "deliver"; to: string[]; id: string; from: string; fromName: string; payload: string; sentAt: string }
@@ -63,6 +99,12 @@ export function parseAgentMessage(x: unknown): AgentToOperator | { invalid: stri
   switch (x.t) {
     case "guests":
       return uuidList(x.instances, SGM_LIMITS.maxGuestsPerHost) ? { t: "guests", instances: x.instances } : { invalid: "guests: instances" };
+    case "channels":
+      return uuidList(x.instances, SGM_LIMITS.maxGuestsPerHost) ? { t: "channels", instances: x.instances } : { invalid: "channels: instances" };
+    case "vote":
+      if (!isUuid(x.from) || !isActionId(x.actionId) || typeof x.outcome !== "string" || !OUTCOME_SET.has(x.outcome)) return { invalid: "vote: from, actionId or outcome" };
+      if ("reason" in x && !str(x.reason, SGM_LIMITS.maxReasonBytes)) return { invalid: "vote: reason" };
+      return { t: "vote", from: x.from, actionId: x.actionId, outcome: x.outcome as LinkVoteOutcome, ...(typeof x.reason === "string" ? { reason: x.reason } : {}) };
     case "broadcast":
       if (!isUuid(x.id) || !isUuid(x.from) || !optRef(x) || typeof x.payload !== "string") return { invalid: "broadcast: id, from, ref or payload" };
       return { t: "broadcast", id: x.id, from: x.from, payload: x.payload, ...(isRef(x.ref) ? { ref: x.ref } : {}) };
@@ -96,6 +138,24 @@ export function isValidHost(host: string): boolean {
 }
 
 const STATE_SET = new Set<string>(MEMBER_STATES);
+const OUTCOME_SET = new Set<string>(VOTE_OUTCOMES);
+/** The guest protocol's patterns for action ids and action names (docs/protocols/guest-heartbeat.md). */
+const ACTION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const ACTION = /^[a-z][a-z0-9-]{0,31}$/;
+
+function isActionId(x: unknown): x is string {
+  return typeof x === "string" && ACTION_ID.test(x);
+}
+
+function intIn(x: unknown, min: number, max: number): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= min && x <= max;
+}
+
+function parseSettingsGroup(x: unknown): GuestSettingsGroup | undefined {
+  if (!isObject(x) || !intIn(x.intervalMs, LIMITS.minIntervalMs, LIMITS.maxIntervalMs) || !intIn(x.threshold, LIMITS.minThreshold, LIMITS.maxThreshold)) return undefined;
+  if (!intIn(x.unhealthyThreshold, 1, MAX_UNHEALTHY_THRESHOLD) || !intIn(x.appUnhealthyThreshold, 1, MAX_UNHEALTHY_THRESHOLD) || !uuidList(x.instances, SGM_LIMITS.maxGuestsPerHost)) return undefined;
+  return { intervalMs: x.intervalMs, threshold: x.threshold, unhealthyThreshold: x.unhealthyThreshold, appUnhealthyThreshold: x.appUnhealthyThreshold, instances: x.instances };
+}
 const EVENT_SET = new Set<string>(NOTIFICATION_EVENTS);
 
 function str(x: unknown, max: number): x is string {
@@ -122,6 +182,16 @@ export function parseOperatorMessage(line: string): OperatorToAgent | undefined 
       return str(x.replica, 253) ? { t: "hello", replica: x.replica } : undefined;
     case "ping":
       return { t: "ping" };
+    case "guest-settings": {
+      if (!Array.isArray(x.groups) || x.groups.length > SGM_LIMITS.maxGuestsPerHost) return undefined;
+      const groups = (x.groups as unknown[]).map(parseSettingsGroup);
+      if (groups.some((g) => g === undefined)) return undefined;
+      return { t: "guest-settings", groups: groups as GuestSettingsGroup[] };
+    }
+    case "action-notify":
+      if (!isUuid(x.to) || !isActionId(x.actionId) || typeof x.action !== "string" || !ACTION.test(x.action) || !intIn(x.deadlineMs, LIMITS.minDeadlineMs, LIMITS.maxDeadlineMs)) return undefined;
+      if ("reason" in x && !str(x.reason, LIMITS.maxReasonBytes)) return undefined;
+      return { t: "action-notify", to: x.to, actionId: x.actionId, action: x.action, deadlineMs: x.deadlineMs, ...(typeof x.reason === "string" ? { reason: x.reason } : {}) };
     case "deliver":
       if (!uuidList(x.to, SGM_LIMITS.maxGuestsPerHost) || !isUuid(x.id) || !isUuid(x.from) || !str(x.fromName, 255) || typeof x.payload !== "string" || !str(x.sentAt, 64)) return undefined;
       return { t: "deliver", to: x.to, id: x.id, from: x.from, fromName: x.fromName, payload: x.payload, sentAt: x.sentAt };

@@ -1,6 +1,6 @@
 import type http from "node:http";
 import type { AgentLinks } from "./agent-links.js";
-import { isValidHost, parseAgentMessage, parseAgentPost } from "./link-messages.js";
+import { isGuestControl, isValidHost, parseAgentMessage, parseAgentPost, type GuestControlAgentMessage } from "./link-messages.js";
 import type { SgmRouter } from "./sgm-router.js";
 
 export const SGM_STREAM_PATH = "/v1/sgm/stream";
@@ -13,11 +13,13 @@ export interface SgmEndpointMetrics {
 }
 
 /**
- * The two server-group messaging routes of the report server (authenticated there, like
- * `/v1/reports`): the agent's long-lived stream and its message posts. Never throws.
+ * The two routes of the agent link on the report server (authenticated there, like
+ * `/v1/reports`): the agent's long-lived stream and its message posts. Named for
+ * server-group messaging, their first user; guest control rides on them too (ADR 0013).
+ * Never throws.
  */
 export class SgmEndpoint {
-  constructor(private readonly o: { links: AgentLinks; router: SgmRouter; identity: string; metrics: SgmEndpointMetrics }) {}
+  constructor(private readonly o: { links: AgentLinks; router: SgmRouter; control?: { handle(host: string, m: GuestControlAgentMessage): void }; identity: string; metrics: SgmEndpointMetrics }) {}
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     if (path === SGM_STREAM_PATH && req.method === "GET") return this.stream(req, res);
@@ -51,7 +53,8 @@ export class SgmEndpoint {
         continue;
       }
       accepted++;
-      this.o.router.handle(post.host, m);
+      if (isGuestControl(m)) this.o.control?.handle(post.host, m);
+      else this.o.router.handle(post.host, m);
     }
     answer(res, 200, { accepted, rejected: post.raw.length - accepted });
   }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import type { AgentLinks } from "./agent-links.js";
-import type { AgentToOperator, MemberState, NotificationEvent, SgmErrorCode, StatusMember } from "./link-messages.js";
+import type { MemberState, NotificationEvent, SgmAgentMessage, SgmErrorCode, StatusMember } from "./link-messages.js";
 import { payloadWireBytes } from "./sgm-limits.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -113,7 +113,7 @@ export class SgmRouter {
   }
 
   /** One message an agent posted. Never throws. */
-  handle(host: string, m: AgentToOperator): void {
+  handle(host: string, m: SgmAgentMessage): void {
     if (m.t === "guests") {
       this.o.links.setGuests(host, m.instances);
       return;

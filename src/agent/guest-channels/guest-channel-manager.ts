@@ -1,13 +1,13 @@
 import type { Registry } from "prom-client";
 import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
 import { emptyHostCounters, type HostCounters } from "../../guest-heartbeat/host-counters.js";
-import type { GuestHealth } from "../../guest-heartbeat/host-session.js";
+import type { ActionRequest, GuestHealth, VoteResult } from "../../guest-heartbeat/host-session.js";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import type { AgentReportSink, GuestHealthReport } from "../reports/agent-report.js";
 import type { GuestChannel, GuestChannelStatus } from "./guest-channel.js";
 import { GuestChannelMetrics } from "./guest-channel-metrics.js";
-import { GuestChannelRunner, type GuestChannelRunnerOptions, type GuestSessionSettings } from "./guest-channel-runner.js";
+import { GuestChannelRunner, type GuestChannelRunnerOptions, type GuestRunnerSettings, type GuestSessionSettings } from "./guest-channel-runner.js";
 import { guestHealthReport, sameGuestHealth } from "./guest-health-report.js";
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./reconnect-delay.js";
 
@@ -18,8 +18,15 @@ export interface GuestChannelManagerOptions {
   registry: Registry;
   clock: Clock;
   log: Logger;
-  /** Host-side interval and threshold for every session (from the policy's sensitivity). */
+  /**
+   * Host-side interval and threshold of every session the operator has not set otherwise
+   * (the agent's flags); an unhealthy answer is reported at once.
+   */
   session: GuestSessionSettings;
+  /** A guest's vote on an action-notify, or why there was none. */
+  onVote?: (instanceUuid: string, result: VoteResult) => void;
+  /** The set of watched channels changed (sorted instance UUIDs). */
+  onChannels?: (instanceUuids: string[]) => void;
   /** Redial delays for missing or closed sockets; default 500 ms doubling to 30 s. */
   reconnect?: ReconnectPolicy;
   /** Longest wait for the final `exit` line to drain when a channel is removed; default 1000 ms. */
@@ -46,6 +53,8 @@ export class GuestChannelManager {
   private readonly lastReported = new Map<string, GuestHealthReport>();
   private readonly retired: HostCounters = emptyHostCounters();
   private readonly metrics: GuestChannelMetrics;
+  /** Settings the operator sent, per instance (from the protecting policy's sensitivity). */
+  private overrides = new Map<string, GuestRunnerSettings>();
   private closed = false;
 
   constructor(private readonly options: GuestChannelManagerOptions) {
@@ -69,6 +78,29 @@ export class GuestChannelManager {
     for (const [uuid, channel] of wanted) {
       if (!this.runners.has(uuid)) this.begin(channel);
     }
+    if (this.announced !== this.channelKey()) this.announceChannels();
+  }
+
+  /** Watched channels' instance UUIDs, sorted. */
+  instanceUuids(): string[] {
+    return [...this.runners.keys()].sort();
+  }
+
+  /**
+   * Replaces the per-instance session settings the operator decided (the full set for this
+   * host); an instance without an entry goes back to the agent's own settings. A live
+   * session whose interval or threshold changes is negotiated again.
+   */
+  setSessionSettings(settings: ReadonlyMap<string, GuestRunnerSettings>): void {
+    this.overrides = new Map(settings);
+    for (const [uuid, runner] of this.runners) runner.reconfigure(this.settingsFor(uuid));
+  }
+
+  /** Asks one guest to vote on a pending action; the outcome goes to `onVote`. */
+  notifyAction(instanceUuid: string, request: ActionRequest): void {
+    const runner = this.runners.get(instanceUuid);
+    if (runner) runner.notifyAction(request);
+    else this.options.onVote?.(instanceUuid, { actionId: request.actionId, action: request.action, outcome: "NoSession" });
   }
 
   /** Snapshot of every watched channel. */
@@ -93,17 +125,35 @@ export class GuestChannelManager {
     await Promise.all([...this.stopping]);
   }
 
+  private announced = "";
+
+  private channelKey(): string {
+    return this.instanceUuids().join(",");
+  }
+
+  private announceChannels(): void {
+    this.announced = this.channelKey();
+    this.options.onChannels?.(this.instanceUuids());
+  }
+
+  private settingsFor(uuid: string): GuestRunnerSettings {
+    return this.overrides.get(uuid) ?? { ...this.options.session, unhealthyThreshold: 1, appUnhealthyThreshold: 1 };
+  }
+
   private begin(channel: GuestChannel): void {
-    const { clock, log, session } = this.options;
+    const { clock, log } = this.options;
     const runner: GuestChannelRunner = new GuestChannelRunner({
       channel,
       clock,
       log,
-      session,
+      session: this.settingsFor(channel.instanceUuid),
       reconnect: this.options.reconnect ?? DEFAULT_RECONNECT_POLICY,
       closeGraceMs: this.options.closeGraceMs ?? 1000,
       onHealth: (health, negotiated) => {
         if (this.runners.get(channel.instanceUuid) === runner) this.report(channel.instanceUuid, health, negotiated);
+      },
+      onVote: (result) => {
+        if (this.runners.get(channel.instanceUuid) === runner) this.options.onVote?.(channel.instanceUuid, result);
       },
       onConnect: (connected) => this.metrics.countConnect(connected),
       onSessionClosed: (counters) => this.addRetired(counters),

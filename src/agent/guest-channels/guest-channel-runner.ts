@@ -2,7 +2,7 @@ import { createConnection, type Socket } from "node:net";
 import { dialablePath } from "./short-socket-path.js";
 import type { HostCounters } from "../../guest-heartbeat/host-counters.js";
 import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
-import type { GuestHealth, HostEvent } from "../../guest-heartbeat/host-session.js";
+import type { ActionRequest, GuestHealth, HostEvent, HostSessionSettings, VoteResult } from "../../guest-heartbeat/host-session.js";
 import { SocketHostSession } from "../../guest-heartbeat/socket-host-session.js";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
@@ -15,16 +15,21 @@ export interface GuestSessionSettings {
   threshold: number;
 }
 
+/** What a runner's sessions start with: the negotiated pair plus the host's own unhealthy counting. */
+export type GuestRunnerSettings = HostSessionSettings;
+
 export interface GuestChannelRunnerOptions {
   channel: GuestChannel;
   clock: Clock;
   log: Logger;
-  session: GuestSessionSettings;
+  session: GuestRunnerSettings;
   reconnect: ReconnectPolicy;
   /** Longest wait for the final `exit` line to drain when the channel is stopped. */
   closeGraceMs: number;
   /** A health event of a session, with the parameters that session negotiated. */
   onHealth: (health: GuestHealth, negotiated: GuestSessionSettings) => void;
+  /** The guest answered (or did not) an action-notify sent with `notifyAction`. */
+  onVote?: (result: VoteResult) => void;
   /** A connection attempt finished. */
   onConnect: (connected: boolean) => void;
   /** A session's socket closed; its counters are final. */
@@ -51,8 +56,47 @@ export class GuestChannelRunner {
   private lastHealth: GuestHealth = { state: "Unknown" };
   private failures = 0;
   private loopDone: Promise<void> = Promise.resolve();
+  private settings: GuestRunnerSettings;
 
-  constructor(private readonly options: GuestChannelRunnerOptions) {}
+  constructor(private readonly options: GuestChannelRunnerOptions) {
+    this.settings = { ...options.session };
+  }
+
+  /** The host settings sessions use now. */
+  get currentSettings(): GuestRunnerSettings {
+    return { ...this.settings };
+  }
+
+  /**
+   * Takes new host settings: later sessions start with them and a live session is
+   * negotiated again at once (on the same socket; the guest re-sends init).
+   */
+  reconfigure(settings: GuestRunnerSettings): void {
+    const s = this.settings;
+    if (s.intervalMs === settings.intervalMs && s.threshold === settings.threshold && s.unhealthyThreshold === settings.unhealthyThreshold && s.appUnhealthyThreshold === settings.appUnhealthyThreshold) return;
+    this.settings = { ...settings };
+    this.options.log.info({ instanceUuid: this.options.channel.instanceUuid, ...settings }, "guest heartbeat settings changed");
+    this.live?.host.reconfigure(this.settings);
+  }
+
+  /**
+   * Asks the guest to vote on a pending corrective action; the outcome arrives through
+   * `onVote` (NoSession at once without an active session).
+   */
+  notifyAction(request: ActionRequest): void {
+    const live = this.live;
+    if (!live) {
+      this.options.onVote?.({ actionId: request.actionId, action: request.action, outcome: "NoSession" });
+      return;
+    }
+    try {
+      live.host.notifyAction(request);
+    } catch (err: unknown) {
+      // Only an action id already pending gets here (the operator validated the rest): its
+      // outcome is on the way, a second ask adds nothing.
+      this.options.log.debug({ instanceUuid: this.options.channel.instanceUuid, actionId: request.actionId, err: err instanceof Error ? err.message : String(err) }, "action-notify not sent");
+    }
+  }
 
   get channel(): GuestChannel {
     return this.options.channel;
@@ -146,7 +190,8 @@ export class GuestChannelRunner {
 
   /** Runs a host session on the socket; resolves when the socket closes or the runner stops. */
   private runSession(socket: Socket): Promise<void> {
-    const { clock, session } = this.options;
+    const { clock } = this.options;
+    const session = this.settings;
     const signal = this.stopper.signal;
     return new Promise((resolve) => {
       const onAbort = (): void => resolve();
@@ -154,8 +199,7 @@ export class GuestChannelRunner {
         socket,
         host: new SocketHostSession(socket, {
           clock,
-          intervalMs: session.intervalMs,
-          threshold: session.threshold,
+          ...session,
           ...(this.options.groups ? { groups: [...this.options.groups] } : {}),
           onEvent: (event) => this.onEvent(event, live),
           onClose: () => {
@@ -192,6 +236,7 @@ export class GuestChannelRunner {
         this.options.onSgm?.(event.message);
         return;
       case "vote":
+        this.options.onVote?.(event.result);
         return;
     }
   }

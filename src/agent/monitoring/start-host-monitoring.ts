@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
-import { GuestChannelManager, type GuestSgmHooks } from "../guest-channels/guest-channel-manager.js";
+import { GuestChannelManager, type GuestChannelManagerOptions, type GuestSgmHooks } from "../guest-channels/guest-channel-manager.js";
 import { DomainInventory } from "../libvirt/domain-inventory.js";
 import { LibvirtEventWatcher } from "../libvirt/libvirt-event-watcher.js";
 import { HeartbeatChannelAttacher } from "../libvirt/heartbeat-channel-attacher.js";
@@ -35,6 +35,8 @@ export interface HostMonitoringDeps {
   log: Logger;
   /** Server-group messaging: guest sessions announce the `sgm` group and its lines go here. */
   sgm?: GuestSgmHooks;
+  /** Guest control over the operator link: channel list changes and guests' votes go here. */
+  guestControl?: Pick<GuestChannelManagerOptions, "onVote" | "onChannels">;
   /** Test seams: the libvirt reader and procfs root. */
   virshPath?: string;
   procRoot?: string;
@@ -63,7 +65,7 @@ export function startHostMonitoring(cfg: HostMonitoringConfig, deps: HostMonitor
   let inventory: DomainInventory | undefined;
   let guests: GuestChannelManager | undefined;
   if (cfg.libvirtUri !== undefined || cfg.guestChannelsFile !== undefined) {
-    guests = new GuestChannelManager({ host: cfg.host, sink, registry, clock, log: log.child({ component: "guest-heartbeat" }), session: { intervalMs: cfg.guestIntervalMs, threshold: cfg.guestThreshold }, ...(deps.sgm ? { sgm: deps.sgm } : {}) });
+    guests = new GuestChannelManager({ host: cfg.host, sink, registry, clock, log: log.child({ component: "guest-heartbeat" }), session: { intervalMs: cfg.guestIntervalMs, threshold: cfg.guestThreshold }, ...(deps.sgm ? { sgm: deps.sgm } : {}), ...deps.guestControl });
   }
   if (cfg.guestChannelsFile !== undefined && guests) {
     const g = guests;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
-import type { OperatorToAgent } from "../../server-group-messaging/link-messages.js";
+import type { SgmOperatorMessage } from "../../server-group-messaging/link-messages.js";
 import type { Logger } from "../../util/logger.js";
 import type { GuestSgmHooks } from "../guest-channels/guest-channel-manager.js";
 import { decodeGuestSgm, errorMessage, guestMessagesFor } from "./guest-sgm-codec.js";
@@ -78,7 +78,7 @@ export class SgmRelay implements GuestSgmHooks {
   }
 
   /** A message from an operator replica's stream. */
-  fromOperator(m: OperatorToAgent): void {
+  fromOperator(m: SgmOperatorMessage): void {
     if (m.t === "hello" || m.t === "ping") return;
     const targets = m.t === "deliver" || m.t === "notify" ? m.to : [m.to];
     const id = m.t === "deliver" || m.t === "notify" ? m.id : undefined;

@@ -12,7 +12,9 @@ import { classifyConnectionError } from "../openstack-cloud/classify-connection-
 import { toRecord } from "../instance-recovery/instance-action-cache.js";
 import { hostFacts } from "../instance-recovery/read-recovery-world.js";
 import type { GuestActionMetrics } from "./guest-actions-metrics.js";
-import { guestSettings } from "./guest-settings.js";
+import { createHash } from "node:crypto";
+import { voteGate, type VoteAsk, type VoteDecision } from "../../recovery/guest/vote-gate.js";
+import { guestSettings, voteTimeoutMs } from "./guest-settings.js";
 import { locateInstance, type GuestActionsNova, type LocateDeps, type LocatedInstance } from "./locate-instance.js";
 import { pendingTriggers, type EpochTrigger } from "./pending-triggers.js";
 
@@ -26,6 +28,15 @@ export interface GuestActionsDeps extends LocateDeps {
   /** Checked before every Nova action: a replica past its renew deadline sends nothing. */
   isLeader: () => boolean;
   metrics?: GuestActionMetrics;
+  /** Guest votes over the node agents' links; without it no guest is asked. */
+  votes?: GuestVotes;
+}
+
+/** How the controller asks a guest to vote and reads the answer (GuestControlHub provides it). */
+export interface GuestVotes {
+  /** False when no connected node agent has the instance's channel. */
+  ask(instanceId: string, request: { actionId: string; action: string; deadlineMs: number; reason?: string }): boolean;
+  vote(actionId: string): { outcome: "Accepted" | "Refused" | "TimedOut" | "Acknowledged" | "NoSession"; reason?: string } | undefined;
 }
 
 /** Epochs remembered per instance at most (an instance's reports are state changes: few are live at once). */
@@ -46,6 +57,10 @@ const MIN_REQUEUE_MS = 1_000;
  */
 export class GuestActionsReconciler implements Reconciler {
   private readonly done = new Map<string, string[]>();
+  /** The current vote request per instance and report epoch (`id epoch`). */
+  private readonly asks = new Map<string, VoteAsk>();
+  /** Refusals already turned into an Event (by action id). */
+  private readonly refusalsRecorded = new Set<string>();
 
   constructor(private readonly d: GuestActionsDeps) {}
 
@@ -54,9 +69,11 @@ export class GuestActionsReconciler implements Reconciler {
     const state = this.d.table.get(id);
     if (!state) {
       this.done.delete(id);
+      this.forgetAsks(id, []);
       return;
     }
     const pending = pendingTriggers(state).filter((t) => !this.isDone(id, t.epoch));
+    this.forgetAsks(id, pending.map((t) => t.epoch));
     const first = pending[0];
     if (!first) return;
     let located: Awaited<ReturnType<typeof locateInstance>>;
@@ -113,25 +130,67 @@ export class GuestActionsReconciler implements Reconciler {
       ctx.log.info(fields, "not leading any more: guest action left to the next leader");
       return undefined;
     }
-    ctx.log.info(fields, plan.line);
-    if (policy) await this.apply(plan, f, policy, ctx);
+    let note: string | undefined;
+    if (plan.kind === "Act" && policy) {
+      const gate = await this.voteFirst(plan, f, policy, t, nowMs, ctx);
+      if ("wakeAtMs" in gate) return gate.wakeAtMs;
+      note = gate.note;
+    }
+    ctx.log.info({ ...fields, ...(note ? { vote: note } : {}) }, plan.line);
+    if (policy) await this.apply(plan, f, policy, ctx, note);
     this.markDone(server.id, t.epoch);
     return undefined;
   }
 
-  private async apply(plan: Extract<GuestActionPlan, { kind: "Act" | "Report" }>, f: LocatedInstance, policy: InstanceHAPolicy, ctx: ReconcileContext): Promise<void> {
+  /**
+   * The guest's say before an action (vote-gate): asks it through its node agent, waits for
+   * the vote or its deadline, records a refusal and asks again later. Returns when to look
+   * again, or that the action may go ahead (with what the vote was).
+   */
+  private async voteFirst(plan: Extract<GuestActionPlan, { kind: "Act" }>, f: LocatedInstance, policy: InstanceHAPolicy, t: EpochTrigger, nowMs: number, ctx: ReconcileContext): Promise<{ wakeAtMs: number } | { note: string | undefined }> {
+    const key = `${f.server.id} ${t.epoch}`;
+    const ask = this.asks.get(key);
+    const timeoutMs = voteTimeoutMs(policy);
+    const vote = ask ? this.d.votes?.vote(ask.actionId) : undefined;
+    const decision: VoteDecision = this.d.votes ? voteGate({ trigger: t.trigger, voteTimeoutMs: timeoutMs, nowMs, ask, vote }) : ({ kind: "Proceed" } as const);
+    switch (decision.kind) {
+      case "Proceed":
+        return { note: decision.note };
+      case "Wait":
+        return { wakeAtMs: decision.untilMs };
+      case "Refused": {
+        if (ask && !this.refusalsRecorded.has(ask.actionId)) {
+          this.refusalsRecorded.add(ask.actionId);
+          this.d.metrics?.({ action: plan.metricAction, result: "RefusedByGuest" });
+          ctx.log.info({ instance: f.server.id, actionId: ask.actionId, reason: decision.reason }, "guest refused the corrective action");
+          await this.d.events.record(policy, "Normal", GuestEventReason.GuestActionRefused, plan.action, `${f.server.name} (${f.server.id}): the guest refused the ${verbOf(plan)}${decision.reason ? ` (${decision.reason})` : ""}; asking again at ${new Date(decision.reaskAtMs).toISOString()} while the report stands`);
+        }
+        return { wakeAtMs: decision.reaskAtMs };
+      }
+      case "Ask": {
+        const actionId = `ga-${createHash("sha256").update(key).digest("hex").slice(0, 16)}-${decision.attempt}`;
+        const sent = this.d.votes?.ask(f.server.id, { actionId, action: plan.action === "HardReboot" ? "reboot" : "stop", deadlineMs: timeoutMs, reason: plan.line.slice(0, 256) }) ?? false;
+        this.asks.set(key, { actionId, attempt: decision.attempt, askedAtMs: nowMs, sent });
+        ctx.log.info({ instance: f.server.id, actionId, sent }, sent ? "asked the guest to vote on the corrective action" : "guest vote not asked: no node agent link has its channel");
+        // Decide again now: unsent goes ahead at once, sent waits for the vote.
+        return this.voteFirst(plan, f, policy, t, nowMs, ctx);
+      }
+    }
+  }
+
+  private async apply(plan: Extract<GuestActionPlan, { kind: "Act" | "Report" }>, f: LocatedInstance, policy: InstanceHAPolicy, ctx: ReconcileContext, voteNote?: string): Promise<void> {
     for (const e of plan.events) await this.d.events.record(policy, e.type, e.reason, "Observe", e.message);
     if (plan.kind === "Report") {
       if (plan.metric) this.d.metrics?.(plan.metric);
       return;
     }
     const nova: GuestActionsNova = f.nova;
-    const verb = plan.action === "HardReboot" ? "hard reboot" : "stop";
+    const verb = verbOf(plan);
     try {
       const requestId = plan.action === "HardReboot" ? await nova.hardRebootServer(f.server.id, { signal: ctx.signal }) : await nova.stopServer(f.server.id, { signal: ctx.signal });
       this.d.metrics?.({ action: plan.metricAction, result: "Accepted" });
       ctx.log.info({ instance: f.server.id, action: plan.action, requestId }, `guest action: ${verb} accepted by Nova`);
-      await this.d.events.record(policy, plan.actedEvent.type, plan.actedEvent.reason, plan.action, `${plan.actedEvent.message} (request ${requestId ?? "unknown"})`);
+      await this.d.events.record(policy, plan.actedEvent.type, plan.actedEvent.reason, plan.action, `${plan.actedEvent.message} (request ${requestId ?? "unknown"}${voteNote ? `; ${voteNote}` : ""})`);
     } catch (err: unknown) {
       const novaErr = err instanceof NovaError ? err : undefined;
       const unknown = novaErr ? novaErr.outcomeUnknown || novaErr.status === undefined : true;
@@ -150,11 +209,25 @@ export class GuestActionsReconciler implements Reconciler {
     return { maintenance: facts.maintenance, ...(facts.health ? { health: facts.health } : {}), ...(facts.openIncident ? { openIncident: facts.openIncident } : {}) };
   }
 
+  /** Drops vote requests of the instance's reports that no longer call for an action (the guest recovered, a newer report came). */
+  private forgetAsks(id: string, live: readonly string[]): void {
+    for (const [key, ask] of this.asks) {
+      if (!key.startsWith(`${id} `) || live.includes(key.slice(id.length + 1))) continue;
+      this.asks.delete(key);
+      this.refusalsRecorded.delete(ask.actionId);
+    }
+  }
+
   private isDone(id: string, epoch: string): boolean {
     return this.done.get(id)?.includes(epoch) ?? false;
   }
 
   private markDone(id: string, epoch: string): void {
+    const ask = this.asks.get(`${id} ${epoch}`);
+    if (ask) {
+      this.asks.delete(`${id} ${epoch}`);
+      this.refusalsRecorded.delete(ask.actionId);
+    }
     const list = this.done.get(id) ?? [];
     if (!list.includes(epoch)) list.push(epoch);
     if (list.length > MAX_EPOCHS_PER_INSTANCE) list.splice(0, list.length - MAX_EPOCHS_PER_INSTANCE);
@@ -166,4 +239,8 @@ export class GuestActionsReconciler implements Reconciler {
       this.done.delete(oldest.value);
     }
   }
+}
+
+function verbOf(plan: Extract<GuestActionPlan, { kind: "Act" }>): string {
+  return plan.action === "HardReboot" ? "hard reboot" : "stop";
 }

@@ -24,3 +24,8 @@ export function guestSettings(p: InstanceHAPolicy): GuestPolicySettings {
     windowMs: (budget.windowSeconds ?? d.windowSeconds) * 1000,
   };
 }
+
+/** guestMonitoring.voteTimeoutSeconds in ms (CRD default 10 s; 0 turns voting off). */
+export function voteTimeoutMs(p: InstanceHAPolicy): number {
+  return (p.spec.guestMonitoring?.voteTimeoutSeconds ?? 10) * 1000;
+}

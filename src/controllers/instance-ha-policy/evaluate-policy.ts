@@ -16,6 +16,8 @@ export interface PolicyWorld {
 
 export interface PolicyEvaluationResult {
   resolution: PolicyResolution;
+  /** Instance id → key of the policy that protects it, for every policy of the cloud. */
+  owners: Record<string, string>;
   capacity?: FailoverCapacityReport;
   status: InstanceHAPolicyStatus;
 }
@@ -28,6 +30,7 @@ export interface PolicyEvaluationResult {
 export function evaluatePolicy(policy: InstanceHAPolicy, world: PolicyWorld, now: Date): PolicyEvaluationResult {
   const key = policyKey(policy);
   const resolution = resolveProtection({ policies: world.policies, instances: world.instances, hosts: world.hosts });
+  const { owners } = resolution;
   const mine = resolution.policies.find((r) => r.key === key);
   if (!mine) throw new Error(`policy ${key} is not among the policies of its cloud`);
   let capacity: FailoverCapacityReport | undefined;
@@ -45,5 +48,5 @@ export function evaluatePolicy(policy: InstanceHAPolicy, world: PolicyWorld, now
     );
   }
   const status = planPolicyStatus(policy, { ready: true }, { resolution: mine, capacity, projectNamesKnown: world.projectNamesKnown }, now);
-  return { resolution: mine, ...(capacity ? { capacity } : {}), status };
+  return { resolution: mine, owners, ...(capacity ? { capacity } : {}), status };
 }

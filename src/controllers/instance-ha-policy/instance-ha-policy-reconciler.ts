@@ -9,6 +9,7 @@ import { evaluatePolicy, type PolicyWorld } from "./evaluate-policy.js";
 import type { Resources } from "./failover-capacity.js";
 import { readInstanceInventory, type InstanceInventory, type InstanceInventoryNova } from "./instance-inventory.js";
 import type { PolicyMetrics } from "./policy-metrics.js";
+import type { ProtectionIndex } from "./protection-index.js";
 import {
   CONDITION_DEGRADED,
   CONDITION_FAILOVER_CAPACITY,
@@ -56,6 +57,8 @@ export interface InstanceHAPolicyReconcilerDeps {
   inventoryTtlMs?: number;
   /** Nova allocation ratios, when known (default 1: free capacity never overstated). */
   allocationRatios?: Partial<Resources>;
+  /** Who protects which instance, per cloud, as of the latest evaluation (guest control reads it). */
+  protection?: ProtectionIndex;
   /** The protected-instances gauge, set from every status written (and cleared for a policy that is gone). */
   metrics?: PolicyMetrics;
 }
@@ -129,7 +132,9 @@ export class InstanceHAPolicyReconciler implements Reconciler {
       projectNamesKnown: inventory.projectNamesKnown,
       ...(this.d.allocationRatios ? { allocationRatios: this.d.allocationRatios } : {}),
     };
-    return evaluatePolicy(policy, world, this.d.clock.now()).status;
+    const result = evaluatePolicy(policy, world, this.d.clock.now());
+    this.d.protection?.set(`${ns}/${cloudName}`, result.owners);
+    return result.status;
   }
 
   /** One instance list per cloud and TTL, shared by the policies of the cloud. */

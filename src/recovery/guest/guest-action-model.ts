@@ -71,6 +71,7 @@ export const GuestEventReason = {
   GuestStopped: "GuestStopped",
   GuestActionSkipped: "GuestActionSkipped",
   GuestActionFailed: "GuestActionFailed",
+  GuestActionRefused: "GuestActionRefused",
   DomainCrashed: "DomainCrashed",
   DomainStoppedUnrequested: "DomainStoppedUnrequested",
   DomainPausedIOError: "DomainPausedIOError",

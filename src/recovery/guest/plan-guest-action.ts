@@ -1,4 +1,5 @@
 import { rfc3339 } from "../../util/time-format.js";
+import { isAppOnly } from "../../guest-heartbeat/health-reason.js";
 import { budgetUse } from "../instance/restart-budget.js";
 import { GuestEventReason, type GuestActionChoice, type GuestActionInput, type GuestActionPlan, type GuestPolicySettings, type GuestTrigger, type PlannedGuestEvent } from "./guest-action-model.js";
 
@@ -105,13 +106,6 @@ function planNovaAction(input: GuestActionInput, s: GuestPolicySettings, label: 
     metricAction,
     line: `${label}: ${what} → ${action}${budgetNote}`,
   };
-}
-
-/** An Unhealthy reason made only of application parts (`app <name>: ...`, joined by "; "). */
-export function isAppOnly(reason: string | undefined): boolean {
-  if (!reason) return false;
-  const parts = reason.split("; ").filter((p) => p.trim() !== "");
-  return parts.length > 0 && parts.every((p) => p.startsWith("app "));
 }
 
 function describeHealth(t: HealthTrigger, app: boolean): string {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { GuestActionInput, GuestActionPlan, GuestPolicySettings, GuestTrigger } from "../../../../src/recovery/guest/guest-action-model.js";
-import { isAppOnly, planGuestAction } from "../../../../src/recovery/guest/plan-guest-action.js";
+import { isAppOnly } from "../../../../src/guest-heartbeat/health-reason.js";
+import { planGuestAction } from "../../../../src/recovery/guest/plan-guest-action.js";
 import type { NovaActionRecord } from "../../../../src/recovery/instance/instance-recovery-model.js";
 import { assertGolden, sourceDir } from "../../../support/golden.js";
 
