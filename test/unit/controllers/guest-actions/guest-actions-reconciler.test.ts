@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { ComputeHost, InstanceHAPolicy } from "../../../../src/api/v1alpha1/index.js";
 import type { GuestHealthReport } from "../../../../src/agent/reports/agent-report.js";
 import { AgentReportTable } from "../../../../src/agent-reports/report-table.js";
-import { GuestActionsReconciler } from "../../../../src/controllers/guest-actions/guest-actions-reconciler.js";
+import { GuestActionsReconciler, type GuestVotes } from "../../../../src/controllers/guest-actions/guest-actions-reconciler.js";
 import { reportedStopCause } from "../../../../src/controllers/guest-actions/pending-triggers.js";
 import type { ReconcileContext } from "../../../../src/kube/controller.js";
 import type { EventRecorder, EventType } from "../../../../src/kube/event-recorder.js";
@@ -54,7 +54,7 @@ describe("GuestActionsReconciler (against the simulator over HTTP)", () => {
   });
   afterEach(async () => server.stop());
 
-  const reconciler = (): GuestActionsReconciler => {
+  const reconciler = (votes?: GuestVotes): GuestActionsReconciler => {
     const recorder: EventRecorder = { record: (_on: KubeObject, type: EventType, reason: string, _a: string, note: string) => (events.push({ type, reason, note }), Promise.resolve()) };
     return new GuestActionsReconciler({
       table,
@@ -68,6 +68,7 @@ describe("GuestActionsReconciler (against the simulator over HTTP)", () => {
       clock,
       isLeader: () => leader,
       metrics: (m) => metrics.push(`${m.action}/${m.result}`),
+      ...(votes ? { votes } : {}),
     });
   };
   const report = (id: string, state: GuestHealthReport["state"] = "Unresponsive"): GuestHealthReport => ({ kind: "GuestHealth", host: "compute-1", instanceUuid: id, state, intervalMs: 1000, threshold: 3, at: clock.now().toISOString() });
@@ -110,6 +111,94 @@ describe("GuestActionsReconciler (against the simulator over HTTP)", () => {
     await reconciler().reconcile({ key: vm.id, namespace: undefined, name: vm.id }, ctx());
     assert.equal(reboots(vm.id), 0);
     assert.deepEqual(events, []);
+  });
+
+  describe("asking the guest to vote first (Unhealthy reports)", () => {
+    /** A guest that answers every ask with the next scripted outcome (none: it never answers). */
+    const scriptedVotes = (outcomes: ("Accepted" | "Refused" | undefined)[], connected = true) => {
+      const asked: { instanceId: string; actionId: string; action: string; deadlineMs: number }[] = [];
+      const answered = new Map<string, { outcome: "Accepted" | "Refused"; reason?: string }>();
+      const votes: GuestVotes = {
+        ask: (instanceId, r) => {
+          if (!connected) return false;
+          asked.push({ instanceId, actionId: r.actionId, action: r.action, deadlineMs: r.deadlineMs });
+          const outcome = outcomes.shift();
+          if (outcome) answered.set(r.actionId, { outcome, ...(outcome === "Refused" ? { reason: "draining connections" } : {}) });
+          return true;
+        },
+        vote: (actionId) => answered.get(actionId),
+      };
+      return { votes, asked };
+    };
+    const key = (id: string) => ({ key: id, namespace: undefined, name: id });
+
+    it("reboots once the guest accepts, saying so in the Event", async () => {
+      const [vm] = sim.nova.addServers([{ name: "web-1", host: "compute-1", tags: ["ha"] }]);
+      assert.ok(vm);
+      await clock.advance(1000);
+      table.put({ ...report(vm.id, "Unhealthy"), reason: "check disk: exit 1" }, 0);
+      const { votes, asked } = scriptedVotes(["Accepted"]);
+      await reconciler(votes).reconcile(key(vm.id), ctx());
+      assert.deepEqual(asked.map((a) => [a.instanceId, a.action, a.deadlineMs]), [[vm.id, "reboot", 10_000]]);
+      assert.equal(reboots(vm.id), 1);
+      assert.match(events.at(-1)?.note ?? "", /the guest accepted it/);
+    });
+
+    it("holds the action while the guest refuses, records the refusal once, and asks again a minute later", async () => {
+      const [vm] = sim.nova.addServers([{ name: "web-1", host: "compute-1", tags: ["ha"] }]);
+      assert.ok(vm);
+      await clock.advance(1000);
+      table.put({ ...report(vm.id, "Unhealthy"), reason: "check disk: exit 1" }, 0);
+      const { votes, asked } = scriptedVotes(["Refused", "Accepted"]);
+      const r = reconciler(votes);
+      const first = await r.reconcile(key(vm.id), ctx());
+      assert.equal(reboots(vm.id), 0);
+      assert.deepEqual(events.map((e) => e.reason), ["GuestActionRefused"]);
+      assert.match(events[0]?.note ?? "", /draining connections/);
+      assert.deepEqual(metrics, ["Reboot/RefusedByGuest"]);
+      assert.ok(first && first.requeueAfterMs !== undefined && first.requeueAfterMs >= 59_000);
+      await r.reconcile(key(vm.id), ctx());
+      assert.equal(events.length, 1, "one Event per refusal");
+      await clock.advance(60_000);
+      await r.reconcile(key(vm.id), ctx());
+      assert.equal(asked.length, 2);
+      assert.notEqual(asked[0]?.actionId, asked[1]?.actionId);
+      assert.equal(reboots(vm.id), 1);
+    });
+
+    it("goes ahead when no vote comes within the timeout, or when no agent link has the guest", async () => {
+      const [a, b] = sim.nova.addServers([{ name: "web-1", host: "compute-1", tags: ["ha"] }, { name: "web-2", host: "compute-1", tags: ["ha"] }]);
+      assert.ok(a && b);
+      await clock.advance(1000);
+      table.put({ ...report(a.id, "Unhealthy"), reason: "x" }, 0);
+      const silent = scriptedVotes([undefined]);
+      const r = reconciler(silent.votes);
+      const wait = await r.reconcile(key(a.id), ctx());
+      assert.equal(reboots(a.id), 0);
+      assert.equal(wait?.requeueAfterMs, 15_000, "vote timeout 10 s + 5 s transport grace");
+      await clock.advance(15_000);
+      await r.reconcile(key(a.id), ctx());
+      assert.equal(reboots(a.id), 1);
+      assert.match(events.at(-1)?.note ?? "", /no vote arrived within 10 s/);
+      table.put({ ...report(b.id, "Unhealthy"), reason: "x" }, 0);
+      await reconciler(scriptedVotes([], false).votes).reconcile(key(b.id), ctx());
+      assert.equal(reboots(b.id), 1);
+      assert.match(events.at(-1)?.note ?? "", /not asked to vote/);
+    });
+
+    it("does not ask an Unresponsive guest, nor when the policy turns voting off", async () => {
+      const [a, b] = sim.nova.addServers([{ name: "web-1", host: "compute-1", tags: ["ha"] }, { name: "web-2", host: "compute-1", tags: ["ha"] }]);
+      assert.ok(a && b);
+      await clock.advance(1000);
+      const { votes, asked } = scriptedVotes([]);
+      table.put(report(a.id, "Unresponsive"), 0);
+      await reconciler(votes).reconcile(key(a.id), ctx());
+      policies = [policy({ guestMonitoring: { enabled: true, action: "Reboot", minUptimeSeconds: 0, voteTimeoutSeconds: 0 } })];
+      table.put({ ...report(b.id, "Unhealthy"), reason: "x" }, 0);
+      await reconciler(votes).reconcile(key(b.id), ctx());
+      assert.deepEqual(asked, []);
+      assert.equal(reboots(a.id) + reboots(b.id), 2);
+    });
   });
 
   it("leaves an unprotected instance alone", async () => {
