@@ -465,8 +465,8 @@ export interface InstanceHAPolicyGuestMonitoring {
    */
   intervalMilliseconds?: number;
   /**
-   * Missed or unhealthy responses in a row before the action (Custom only).
-   * Validation: range 1..100.
+   * Missed or unhealthy responses in a row before the action (Custom only); at most 20 (the limit of the guest heartbeat protocol).
+   * Validation: range 1..20.
    */
   failureThreshold?: number;
   /**

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from "prom-client";
 import { registeredMetric } from "../../util/registered-metric.js";
 
-/** action: Reboot, Stop, Log, Notify; result: Accepted, Refused, Failed, Logged, Notified, Skipped, BudgetExhausted. */
+/** action: Reboot, Stop, Log, Notify; result: Accepted, Refused, Failed, Logged, Notified, Skipped, BudgetExhausted, RefusedByGuest. */
 export type GuestActionMetrics = (labels: { action: string; result: string }) => void;
 
 /** `vmkeeper_guest_actions_total{action,result}`: every corrective action decided on an agent report, and its outcome. */
