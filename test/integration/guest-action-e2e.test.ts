@@ -107,7 +107,7 @@ spec:
 `);
     const started = await startReportingOperator({ env, cloud, namespace: ns, identity: "guest-e2e", token: TOKEN, extraArgs: ["--monitor-interval-ms=200"] });
     op = started.op;
-    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=1000", "--guest-threshold=3", "--attach-heartbeat-channels=true", `--channel-path-map=/var/lib/libvirt=${join(lv.dir, "var/lib/libvirt")}`] });
+    agent = await startAgentProcess({ cloud: "sim-cloud", host: "compute-1", keyFile: cloud.keyFile, reportUrl: started.reportUrl, tokenFile: started.agentTokenFile, libvirtUri: lv.uri, logPath: join(env.workDir, "agent-guest-e2e.log"), extraArgs: ["--guest-interval-ms=5000", "--guest-threshold=6", "--attach-heartbeat-channels=true", `--channel-path-map=/var/lib/libvirt=${join(lv.dir, "var/lib/libvirt")}`] });
     await lv.virshOk("start", DOMAIN);
     await lv.virshOk("start", PLAIN_DOMAIN);
   });
@@ -135,6 +135,13 @@ spec:
     assert.match(await lv.virshOk("dumpxml", PLAIN_DOMAIN), /org\.vmkeeper\.heartbeat\.0/);
     assert.doesNotMatch(await lv.virshOk("dumpxml", "--inactive", PLAIN_DOMAIN), /org\.vmkeeper\.heartbeat\.0/, "live only: Nova's definition is not changed");
     assert.doesNotMatch(agentLog(), new RegExp(`"instanceUuid":"${vmId}"[^\n]*heartbeat channel attached`), "a domain with the channel is left alone");
+  });
+
+  it("both protected guests run with their policy's High sensitivity (1 s × 3) pushed by the operator, not the agent's own 5 s × 6", async () => {
+    for (const id of [vmId, plainId]) {
+      const started = new RegExp(`"instanceUuid":"${id}"[^\n]*"intervalMs":1000,"threshold":3[^\n]*"msg":"guest heartbeat session started"`);
+      await eventually(() => assert.match(agentLog(), started), 60_000, 300);
+    }
   });
 
   it("a frozen guest is reported Unresponsive and the operator hard-reboots it in Nova, once", async () => {
