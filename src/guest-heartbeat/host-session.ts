@@ -100,6 +100,19 @@ interface Outstanding {
   missCounted: boolean;
 }
 
+/** Random bytes drawn 4 KiB at a time: one challenge nonce per interval per guest adds up on a host with a thousand guests. */
+const noncePool = { bytes: Buffer.alloc(0), used: 0 };
+
+function randomNonce(): string {
+  if (noncePool.used + 16 > noncePool.bytes.length) {
+    noncePool.bytes = randomBytes(4096);
+    noncePool.used = 0;
+  }
+  const nonce = noncePool.bytes.toString("hex", noncePool.used, noncePool.used + 16);
+  noncePool.used += 16;
+  return nonce;
+}
+
 function clamp(n: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, n));
 }
@@ -147,7 +160,7 @@ export class HostSession {
     this.unhealthyThreshold = settings.unhealthyThreshold;
     this.appUnhealthyThreshold = settings.appUnhealthyThreshold;
     this.groups = options.groups ?? ["heartbeat"];
-    this.nonce = options.nonce ?? ((): string => randomBytes(16).toString("hex"));
+    this.nonce = options.nonce ?? randomNonce;
   }
 
   get state(): HostSessionState {

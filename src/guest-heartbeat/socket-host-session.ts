@@ -22,7 +22,11 @@ export class SocketHostSession {
   private readonly framer = new LineFramer();
   private readonly clock: Clock;
   private readonly onEvent: (event: HostEvent) => void;
-  private timer: AbortController | undefined;
+  /** Aborted when the socket closes: drops every pending wake-up at once. */
+  private readonly closer = new AbortController();
+  /** Deadline of the newest pending wake-up; a later deadline reuses it (it fires early and re-arms). */
+  private armedFor: number | undefined;
+  private armToken = 0;
   private isClosed = false;
 
   constructor(
@@ -36,7 +40,7 @@ export class SocketHostSession {
     socket.on("error", () => undefined); // "close" follows and is what we act on
     socket.on("close", () => {
       this.isClosed = true;
-      this.timer?.abort();
+      this.closer.abort();
       options.onClose?.();
     });
   }
@@ -66,7 +70,7 @@ export class SocketHostSession {
   /** Sends exit and closes the socket. */
   stop(reason: string): void {
     this.apply(this.session.stop(reason));
-    this.timer?.abort();
+    this.closer.abort();
     this.socket.end();
   }
 
@@ -91,19 +95,24 @@ export class SocketHostSession {
     this.arm();
   }
 
-  /** (Re)arms the single timer for the session's next deadline. */
+  /**
+   * Makes sure a wake-up is pending no later than the session's next deadline. Most calls
+   * move the deadline later (a response arrived: the next one is the next challenge), so a
+   * pending wake-up is kept and simply fires early — `tick` then has nothing to do and arms
+   * the next one. Only an earlier deadline schedules a new wake-up (the older one is ignored
+   * when it fires). With a thousand sessions per agent this keeps timers at about two per
+   * interval per guest, with no AbortController per timer.
+   */
   private arm(): void {
-    this.timer?.abort();
-    this.timer = undefined;
     const next = this.session.nextDeadlineMs();
     if (next === undefined || this.isClosed) return;
-    const controller = new AbortController();
-    this.timer = controller;
-    const delay = Math.max(0, next - this.clock.monotonicMs());
-    void this.clock.sleep(delay, controller.signal).then(
+    if (this.armedFor !== undefined && this.armedFor <= next) return;
+    const token = ++this.armToken;
+    this.armedFor = next;
+    void this.clock.sleep(Math.max(0, next - this.clock.monotonicMs()), this.closer.signal).then(
       () => {
-        if (this.timer !== controller) return;
-        this.timer = undefined;
+        if (token !== this.armToken || this.isClosed) return;
+        this.armedFor = undefined;
         this.apply(this.session.tick(this.clock.monotonicMs()));
       },
       () => undefined,
