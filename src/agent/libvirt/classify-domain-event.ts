@@ -44,8 +44,10 @@ export function classifyDomainEvent(event: VirshEvent): DomainEventClass {
 
 /**
  * The kind a domain's current state implies, from `virsh domstate --reason` output
- * (`shut off (destroyed)`, `running (booted)`, `paused (ioerror)`). Used after a reconnect
- * to catch up with events that happened while no event stream was connected.
+ * (`shut off (destroyed)`, `running (booted)`, `paused (I/O error)`). Used after a reconnect
+ * to catch up with events that happened while no event stream was connected. The reasons
+ * are virsh's words under LC_ALL=C, not the C enum names: a pause on an I/O error is
+ * `paused (I/O error)` (VIR_DOMAIN_PAUSED_IOERROR; seen from libvirt 9.0).
  */
 export function kindFromDomainState(state: string): DomainEventKind | undefined {
   const m = /^(.+?)(?: \((.+)\))?$/.exec(state.trim());
@@ -53,7 +55,7 @@ export function kindFromDomainState(state: string): DomainEventKind | undefined 
   const [, main = "", reason = ""] = m;
   if (main === "running") return "Started";
   if (main === "crashed") return "Crashed";
-  if (main === "paused") return reason === "ioerror" ? "PausedIOError" : undefined;
+  if (main === "paused") return reason === "I/O error" ? "PausedIOError" : undefined;
   if (main !== "shut off") return undefined;
   const byReason: Record<string, DomainEventKind> = { destroyed: "StoppedUnrequested", failed: "StoppedUnrequested", crashed: "Crashed", shutdown: "GuestShutdown" };
   return byReason[reason];

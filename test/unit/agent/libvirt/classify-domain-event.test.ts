@@ -60,7 +60,9 @@ describe("kindFromDomainState", () => {
     ["shut off (shutdown)", "GuestShutdown"],
     ["shut off (unknown)", undefined],
     ["shut off (saved)", undefined],
-    ["paused (ioerror)", "PausedIOError"],
+    // virsh's words for VIR_DOMAIN_PAUSED_IOERROR (libvirt 9.0, LC_ALL=C), not the enum name.
+    ["paused (I/O error)", "PausedIOError"],
+    ["paused (ioerror)", undefined],
     ["paused (user)", undefined],
     ["crashed (panicked)", "Crashed"],
     ["idle", undefined],
