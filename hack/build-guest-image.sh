@@ -2,6 +2,14 @@
 # Builds the tiny test guest for the end-to-end guest heartbeat test: a Debian kernel and an
 # initramfs holding busybox, the static vmkeeper-guest and the virtio-serial modules.
 #
+# A test can ask the guest for one misbehaviour on the kernel command line (the default, no
+# parameter, is none; the extra modules are then not loaded):
+#   vmkeeper.test=watchdog   load i6300esb (heartbeat=2 s), open /dev/watchdog, feed it once, stop
+#   vmkeeper.test=ioerror    load virtio_blk and keep writing new 64 KiB blocks of /dev/vda (1 GiB)
+#   vmkeeper.test=poweroff   power off by itself (busybox poweroff -f: ACPI S5) after boot
+#   vmkeeper.test=acpi       power off when the ACPI power button is pressed (virsh shutdown)
+# Each mode prints "VMKEEPER-TEST: <what>" on the console when it acts.
+#
 #   bash hack/build-guest-image.sh          build (or reuse) and print the two paths
 #
 # Output, the last two lines on stdout:
@@ -100,6 +108,49 @@ module_closure() {
   printf '%s\n' "${order[@]}"
 }
 
+# The opt-in misbehaviours (see the header), appended to /init before the console shell.
+# Extra modules are loaded here, not at boot, so the default guest stays as it was.
+write_test_modes() {
+  cat <<'EOF'
+test_mode="$(sed -n 's/.*vmkeeper\.test=\([a-z]*\).*/\1/p' /proc/cmdline)"
+case "$test_mode" in
+  watchdog)
+    insmod /lib/modules/watchdog.ko
+    insmod /lib/modules/i6300esb.ko heartbeat=2
+    # Fed once, then the descriptor stays open and unfed: the device fires.
+    ( exec 3>/dev/watchdog && echo 1 >&3 && echo "VMKEEPER-TEST: watchdog armed" && while true; do sleep 3600; done ) &
+    ;;
+  ioerror)
+    insmod /lib/modules/virtio_blk.ko
+    for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.5; done
+    echo "VMKEEPER-TEST: writing /dev/vda"
+    # New 64 KiB blocks, synchronously, ten a second: the host decides when storage runs out.
+    ( n=0; while true; do dd if=/dev/urandom of=/dev/vda bs=64k count=1 seek=$n conv=notrunc,fsync 2>/dev/null; n=$(( (n + 1) % 16384 )); sleep 0.1; done ) &
+    ;;
+  poweroff)
+    echo "VMKEEPER-TEST: powering off"
+    poweroff -f
+    ;;
+  acpi)
+    insmod /lib/modules/evdev.ko
+    insmod /lib/modules/button.ko
+    ( for i in 1 2 3 4 5 6 7 8 9 10; do
+        for d in /sys/class/input/event*; do
+          grep -q "Power Button" "$d/device/name" 2>/dev/null && ev="/dev/input/$(basename "$d")"
+        done
+        [ -n "${ev:-}" ] && break
+        sleep 0.5
+      done
+      [ -n "${ev:-}" ] || { echo "VMKEEPER-TEST: no power button"; exit 0; }
+      echo "VMKEEPER-TEST: waiting for the power button on $ev"
+      dd if="$ev" of=/dev/null bs=24 count=1 2>/dev/null
+      echo "VMKEEPER-TEST: power button pressed, powering off"
+      poweroff -f ) &
+    ;;
+esac
+EOF
+}
+
 write_init() {
   local dest="$1"; shift
   {
@@ -131,6 +182,9 @@ echo "init: virtio ports: $(ls /dev/virtio-ports)"
 /bin/vmkeeper-guest --config /etc/vmkeeper-guest/config.json >/dev/console 2>&1 &
 echo "init: vmkeeper-guest started"
 echo "VMKEEPER-GUEST-READY"
+EOF
+    write_test_modes
+    cat <<'EOF'
 # A shell on the serial console, so tests (and people) can act inside the guest.
 while true; do setsid cttyhack sh -l; done
 EOF
@@ -180,13 +234,18 @@ main() {
     local closure
     closure="$(module_closure "$moddir" virtio_pci virtio_console)"
     mapfile -t mods <<<"$closure"
+    # Copied but loaded only by the test modes (write_test_modes).
+    local extra
+    extra="$(module_closure "$moddir" virtio_pci virtio_console i6300esb virtio_blk evdev button | grep -vxF -f <(printf '%s\n' "${mods[@]}"))"
     staging="$(mktemp -d "$cache/initramfs.XXXXXX")"
     mkdir -p "$staging"/{bin,lib/modules,etc,proc,sys,dev,run,tmp}
     cp "$bbdir/bin/busybox" "$staging/bin/busybox"
     ln -s busybox "$staging/bin/sh"
     cp "$guest_bin" "$staging/bin/vmkeeper-guest"
     local m base
-    for m in "${mods[@]}"; do
+    local copied=("${mods[@]}")
+    [[ -n "$extra" ]] && mapfile -t -O "${#copied[@]}" copied <<<"$extra"
+    for m in "${copied[@]}"; do
       base="$(basename "$m")"
       case "$base" in
         *.ko.xz) xz -dc "$moddir/$m" >"$staging/lib/modules/${base%.xz}" ;;

@@ -3,11 +3,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cloudManifests } from "../support/cloud-manifests.js";
 import { eventually } from "../support/eventually.js";
+import { guestDomainXml } from "../support/guest-domain.js";
 import { startPrivateLibvirtd, type PrivateLibvirtd } from "../support/libvirtd.js";
 import { ensureVirtPeers, startAgentProcess, startReportingOperator } from "../support/agent-process.js";
 import type { ManagedProcess } from "../support/managed-process.js";
 import type { OperatorProcess } from "../support/operator-process.js";
-import { buildGuestImage, type GuestImage } from "../support/qemu-guest.js";
+import { buildGuestImage } from "../support/qemu-guest.js";
 import { startSimulatedCloud, type SimulatedCloud } from "../support/simulated-cloud.js";
 import { REPO_ROOT } from "../support/test-assets.js";
 import { sharedTestEnv, type TestEnv } from "../support/test-env.js";
@@ -16,49 +17,6 @@ const TOKEN = "guest-e2e-report-token";
 const DOMAIN = "instance-0000000a";
 /** A second VM whose domain lacks the heartbeat channel: the agent plugs it in live. */
 const PLAIN_DOMAIN = "instance-0000000b";
-
-/**
- * A libvirt domain like Nova's, booting the tiny test guest (vmkeeper-guest inside): with
- * the heartbeat channel on `socketPath`, or, like an image with hw_qemu_guest_agent=yes
- * under an unchanged Nova, with only the QEMU guest agent channel (so a virtio-serial
- * controller) and no vmkeeper channel.
- */
-function guestDomainXml(name: string, uuid: string, image: GuestImage, socketPath: string | undefined, consoleLog: string): string {
-  const channel = socketPath
-    ? `<channel type='unix'>
-      <source mode='bind' path='${socketPath}'/>
-      <target type='virtio' name='org.vmkeeper.heartbeat.0'/>
-    </channel>`
-    : `<channel type='unix'>
-      <source mode='bind'/>
-      <target type='virtio' name='org.qemu.guest_agent.0'/>
-    </channel>`;
-  return `<domain type='qemu'>
-  <name>${name}</name>
-  <uuid>${uuid}</uuid>
-  <metadata>
-    <nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1">
-      <nova:name>app-1</nova:name>
-    </nova:instance>
-  </metadata>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>${image.kernel}</kernel>
-    <initrd>${image.initrd}</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
-  </os>
-  <on_reboot>destroy</on_reboot>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <serial type='file'><source path='${consoleLog}'/><target port='0'/></serial>
-    ${channel}
-    <memballoon model='none'/>
-  </devices>
-</domain>
-`;
-}
 
 /**
  * The whole guest layer, every piece real except Nova: a protected VM (a libvirt QEMU/TCG
@@ -90,10 +48,10 @@ describe("guest layer end to end: frozen guest → node agent → operator → N
     plainId = plain?.id ?? "";
     lv = await startPrivateLibvirtd();
     const xml = join(lv.dir, "app-1.xml");
-    writeFileSync(xml, guestDomainXml(DOMAIN, vmId, image, join(lv.dir, `${vmId}.hb.sock`), join(lv.dir, "app-1-console.log")));
+    writeFileSync(xml, guestDomainXml({ name: DOMAIN, uuid: vmId, image, heartbeatSocketPath: join(lv.dir, `${vmId}.hb.sock`), consoleLog: join(lv.dir, "app-1-console.log") }));
     await lv.virshOk("define", xml);
     const plainXml = join(lv.dir, "app-2.xml");
-    writeFileSync(plainXml, guestDomainXml(PLAIN_DOMAIN, plainId, image, undefined, join(lv.dir, "app-2-console.log")));
+    writeFileSync(plainXml, guestDomainXml({ name: PLAIN_DOMAIN, uuid: plainId, image, consoleLog: join(lv.dir, "app-2-console.log") }));
     await lv.virshOk("define", plainXml);
     await env.apply(ns, `${cloudManifests({ name: "sim-cloud", secretName: "sim-clouds", cloudsYaml: cloud.cloudsYaml, cloudName: "sim", recheckIntervalSeconds: 10 })}---
 apiVersion: ha.vmkeeper.dev/v1alpha1

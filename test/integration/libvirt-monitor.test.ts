@@ -2,30 +2,16 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Registry } from "prom-client";
-import { DomainInventory } from "../../src/agent/libvirt/domain-inventory.js";
-import { LibvirtEventWatcher } from "../../src/agent/libvirt/libvirt-event-watcher.js";
-import { VirshClient } from "../../src/agent/libvirt/virsh-client.js";
-import { scanProcesses } from "../../src/agent/process-checks/scan-processes.js";
-import type { AgentReport, AgentReportSink, DomainEventKind, DomainEventReport } from "../../src/agent/reports/agent-report.js";
-import { SystemClock } from "../../src/util/clock.js";
-import { silentLogger } from "../../src/util/logger.js";
+import type { Registry } from "prom-client";
+import type { DomainInventory } from "../../src/agent/libvirt/domain-inventory.js";
+import type { LibvirtEventWatcher } from "../../src/agent/libvirt/libvirt-event-watcher.js";
 import { eventually } from "../support/eventually.js";
+import { qemuPid, watchLibvirt, type DomainEventRecorder, type WatchedLibvirt } from "../support/libvirt-watch.js";
 import { startPrivateLibvirtd, tinyDomainXml, type PrivateLibvirtd, type TinyDomain } from "../support/libvirtd.js";
 import { runCommand } from "../support/run-command.js";
 
 /** The issue's bound from `virsh destroy` to the DomainEventReport in the sink. */
 const DESTROY_TO_REPORT_MS = 2000;
-
-class RecordingSink implements AgentReportSink {
-  readonly received: { report: DomainEventReport; atMs: number }[] = [];
-  submit(report: AgentReport): void {
-    if (report.kind === "DomainEvent") this.received.push({ report, atMs: performance.now() });
-  }
-  since(index: number, event: DomainEventKind): { report: DomainEventReport; atMs: number }[] {
-    return this.received.slice(index).filter((r) => r.report.event === event);
-  }
-}
 
 async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -33,23 +19,14 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   return typeof v?.value === "number" ? v.value : NaN;
 }
 
-/** Outer PID of the QEMU process running the domain (its command line names the UUID). */
-async function qemuPid(uuid: string): Promise<number> {
-  const procs = await scanProcesses("/proc");
-  const qemu = procs.find((p) => p.comm.startsWith("qemu-system") && p.argv.includes(uuid));
-  if (!qemu) throw new Error(`no QEMU process for ${uuid}`);
-  return qemu.pid;
-}
-
 describe("libvirt monitoring against a private libvirt daemon (QEMU driver, TCG)", function () {
   let lv: PrivateLibvirtd;
-  let sink: RecordingSink;
+  let sink: DomainEventRecorder;
   let registry: Registry;
   let inventory: DomainInventory;
   let watcher: LibvirtEventWatcher;
+  let watched: WatchedLibvirt | undefined;
   let domain: TinyDomain;
-  const stopping = new AbortController();
-  let loops: Promise<void>[] = [];
 
   before(async function () {
     this.timeout(900_000);
@@ -62,21 +39,14 @@ describe("libvirt monitoring against a private libvirt daemon (QEMU driver, TCG)
     const xmlPath = join(lv.dir, "domain.xml");
     await writeFile(xmlPath, tinyDomainXml(domain));
     await lv.virshOk("define", xmlPath);
-    sink = new RecordingSink();
-    registry = new Registry();
-    const clock = new SystemClock();
-    const log = silentLogger();
-    inventory = new DomainInventory({ reader: new VirshClient({ uri: lv.uri }), registry, clock, log, refreshIntervalMs: 30_000 });
     // A restart delay long enough to do something behind the watcher's back while it is away.
-    watcher = new LibvirtEventWatcher({ host: "compute-1", sink, inventory, registry, clock, log, uri: lv.uri, restart: { initialDelayMs: 1500, maxDelayMs: 5000 } });
-    loops = [inventory.run(stopping.signal), watcher.run(stopping.signal)];
-    await eventually(() => assert.ok(watcher.connected(), "watcher not connected"), 20_000);
+    watched = await watchLibvirt(lv, { initialDelayMs: 1500, maxDelayMs: 5000 });
+    ({ sink, registry, inventory, watcher } = watched);
   });
 
   after(async function () {
     this.timeout(60_000);
-    stopping.abort();
-    await Promise.all(loops);
+    await watched?.stop();
     if (lv) {
       await lv.virsh("destroy", domain.uuid);
       await lv.stop();

@@ -33,6 +33,11 @@ export interface PrivateLibvirtd {
   /** Like `virsh`, but throws with virsh's stderr unless it exits 0. */
   virshOk(...args: string[]): Promise<string>;
   logTail(): string;
+  /**
+   * Runs a command inside the daemon's mount namespace (nsenter), where its QEMUs see the
+   * file system: a mount made there (a small tmpfs for a disk) is invisible to the host.
+   */
+  inNamespace(file: string, ...args: string[]): Promise<CommandResult>;
   /** Stops the daemon (SIGTERM to the namespace's init, by PID) and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -124,6 +129,11 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
     virsh,
     virshOk,
     logTail,
+    async inNamespace(file: string, ...args: string[]): Promise<CommandResult> {
+      const init = await namespaceInit(proc);
+      if (init === undefined) throw new Error(`${daemon}'s namespace is not running`);
+      return runCommand("nsenter", ["-t", String(init), "-m", "--", file, ...args], { env, timeoutMs: 60_000 });
+    },
     async stop(): Promise<void> {
       await stopNamespace(proc);
       await rm(dir, { recursive: true, force: true });
@@ -139,20 +149,26 @@ function readTail(path: string): string {
   }
 }
 
+/** Host PID of the namespace's init, unshare's only child (undefined when not running). */
+async function namespaceInit(proc: ManagedProcess): Promise<number | undefined> {
+  const pid = proc.pid;
+  if (pid === undefined || !proc.running) return undefined;
+  try {
+    const init = Number((await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/)[0]);
+    return Number.isInteger(init) && init > 0 ? init : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The namespace's init is unshare's only child: SIGTERM to it (by PID) stops the daemon,
  * then init exits and the kernel ends whatever QEMU is left in the namespace.
  */
 async function stopNamespace(proc: ManagedProcess): Promise<void> {
-  const pid = proc.pid;
-  if (pid === undefined || !proc.running) return;
-  let init: number | undefined;
-  try {
-    init = Number((await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/)[0]);
-  } catch {
-    init = undefined;
-  }
-  if (init !== undefined && Number.isInteger(init) && init > 0) {
+  if (!proc.running) return;
+  const init = await namespaceInit(proc);
+  if (init !== undefined) {
     try {
       process.kill(init, "SIGTERM");
     } catch {

@@ -42,10 +42,45 @@ export function classifyDomainEvent(event: VirshEvent): DomainEventClass {
   return out;
 }
 
+/** libvirt's detail of a Shutdown event when QEMU says the host, not the guest, ended the domain. */
+const SHUTDOWN_BY_HOST = "Finished after host request";
+
+/**
+ * Classifies a stream of events in order, remembering per domain who asked for the last
+ * shutdown. libvirt says so only in the Shutdown event (from QEMU's SHUTDOWN event): "after
+ * guest request" when the guest powered off (also when `virsh shutdown` asked it to through
+ * ACPI), "after host request" when QEMU was told to quit on the host (SIGTERM, QMP quit).
+ * The Stopped Shutdown that follows reads the same for both; after a host request it is
+ * reported as StoppedUnrequested, not GuestShutdown. (`virsh destroy` also sends a host
+ * Shutdown first, then Stopped Destroyed: one report, as before.)
+ */
+export class DomainEventClassifier {
+  /** Domain name → detail of its Shutdown event, until the domain stops or starts again. */
+  private readonly shutdownBy = new Map<string, string>();
+
+  classify(event: VirshEvent): DomainEventClass {
+    const cls = classifyDomainEvent(event);
+    if (event.type !== "lifecycle") return cls;
+    const { event: word, detail } = splitLifecyclePayload(event.payload);
+    if (word === "Shutdown") {
+      this.shutdownBy.set(event.domainName, detail);
+      return cls;
+    }
+    if (!["Stopped", "Started", "Undefined"].includes(word)) return cls;
+    const by = this.shutdownBy.get(event.domainName);
+    this.shutdownBy.delete(event.domainName);
+    if (word !== "Stopped" || detail !== "Shutdown" || by !== SHUTDOWN_BY_HOST) return cls;
+    return { ...cls, kind: "StoppedUnrequested", detail: `${event.payload} (Shutdown ${by})` };
+  }
+}
+
 /**
  * The kind a domain's current state implies, from `virsh domstate --reason` output
- * (`shut off (destroyed)`, `running (booted)`, `paused (ioerror)`). Used after a reconnect
- * to catch up with events that happened while no event stream was connected.
+ * (`shut off (destroyed)`, `running (booted)`, `paused (I/O error)`). Used after a reconnect
+ * to catch up with events that happened while no event stream was connected. The reasons
+ * are virsh's words under LC_ALL=C, not the C enum names: a pause on an I/O error is
+ * `paused (I/O error)` (VIR_DOMAIN_PAUSED_IOERROR; seen from libvirt 9.0). `shut off
+ * (shutdown)` does not keep who asked for the shutdown: it is read as a guest shutdown.
  */
 export function kindFromDomainState(state: string): DomainEventKind | undefined {
   const m = /^(.+?)(?: \((.+)\))?$/.exec(state.trim());
@@ -53,7 +88,7 @@ export function kindFromDomainState(state: string): DomainEventKind | undefined 
   const [, main = "", reason = ""] = m;
   if (main === "running") return "Started";
   if (main === "crashed") return "Crashed";
-  if (main === "paused") return reason === "ioerror" ? "PausedIOError" : undefined;
+  if (main === "paused") return reason === "I/O error" ? "PausedIOError" : undefined;
   if (main !== "shut off") return undefined;
   const byReason: Record<string, DomainEventKind> = { destroyed: "StoppedUnrequested", failed: "StoppedUnrequested", crashed: "Crashed", shutdown: "GuestShutdown" };
   return byReason[reason];

@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import type { AgentReportSink, DomainEventKind, DomainEventReport } from "../reports/agent-report.js";
-import { classifyDomainEvent, kindFromDomainState } from "./classify-domain-event.js";
+import { DomainEventClassifier, kindFromDomainState } from "./classify-domain-event.js";
 import type { InventoryDomain } from "./domain-inventory.js";
 import { LineSplitter, parseVirshEventLine, type VirshEvent } from "./parse-virsh-event.js";
 import { DEFAULT_LIBVIRT_URI } from "./virsh-client.js";
@@ -68,6 +68,7 @@ export class LibvirtEventWatcher {
   private readonly restartsCounter: Counter;
   /** Last kind known per instance UUID: reported, or only seen in the first state snapshot. */
   private readonly lastKind = new Map<string, { kind: DomainEventKind; reported: boolean }>();
+  private readonly classifier = new DomainEventClassifier();
   private child: ChildProcess | undefined;
   private isConnected = false;
   private everConnected = false;
@@ -190,7 +191,7 @@ export class LibvirtEventWatcher {
   }
 
   private async handleEvent(event: VirshEvent): Promise<void> {
-    const cls = classifyDomainEvent(event);
+    const cls = this.classifier.classify(event);
     if (cls.refreshInventory) this.options.inventory.requestRefresh();
     this.events.inc({ event: cls.kind ?? "Unreported" });
     if (cls.kind === undefined) return;

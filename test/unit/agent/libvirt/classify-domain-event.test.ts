@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyDomainEvent, kindFromDomainState } from "../../../../src/agent/libvirt/classify-domain-event.js";
+import { classifyDomainEvent, DomainEventClassifier, kindFromDomainState } from "../../../../src/agent/libvirt/classify-domain-event.js";
 import type { VirshEvent } from "../../../../src/agent/libvirt/parse-virsh-event.js";
 
 const ev = (type: string, payload: string): VirshEvent => ({ timestamp: "2026-12-01 22:31:05.500+0000", type, domainName: "vm1", payload });
@@ -50,6 +50,47 @@ describe("classifyDomainEvent", () => {
   });
 });
 
+describe("DomainEventClassifier", () => {
+  const on = (domainName: string, type: string, payload: string): VirshEvent => ({ ...ev(type, payload), domainName });
+  const kinds = (events: VirshEvent[]): (string | undefined)[] => {
+    const c = new DomainEventClassifier();
+    return events.map((e) => c.classify(e).kind);
+  };
+
+  // The sequences libvirt 9.0 + QEMU 7.2 emitted in test/integration/libvirt-guest-events.test.ts.
+  it("guest power-off (or virsh shutdown through ACPI): Shutdown after guest request, Stopped Shutdown → GuestShutdown", () => {
+    assert.deepEqual(kinds([ev("lifecycle", "Shutdown Finished after guest request"), ev("lifecycle", "Stopped Shutdown")]), [undefined, "GuestShutdown"]);
+  });
+
+  it("QEMU told to quit on the host: Shutdown after host request, Stopped Shutdown → StoppedUnrequested, saying why", () => {
+    const c = new DomainEventClassifier();
+    assert.equal(c.classify(ev("lifecycle", "Shutdown Finished after host request")).kind, undefined);
+    const stopped = c.classify(ev("lifecycle", "Stopped Shutdown"));
+    assert.deepEqual(stopped, { kind: "StoppedUnrequested", detail: "Stopped Shutdown (Shutdown Finished after host request)", refreshInventory: true });
+  });
+
+  it("virsh destroy: Shutdown after host request, Stopped Destroyed → one StoppedUnrequested", () => {
+    assert.deepEqual(kinds([ev("lifecycle", "Shutdown Finished after host request"), ev("lifecycle", "Stopped Destroyed")]), [undefined, "StoppedUnrequested"]);
+  });
+
+  it("remembers the origin per domain and only until that domain stops or starts", () => {
+    const seq = [
+      on("a", "lifecycle", "Shutdown Finished after host request"),
+      on("b", "lifecycle", "Stopped Shutdown"),
+      on("a", "lifecycle", "Stopped Shutdown"),
+      on("a", "lifecycle", "Stopped Shutdown"),
+      on("c", "lifecycle", "Shutdown Finished after host request"),
+      on("c", "lifecycle", "Started Booted"),
+      on("c", "lifecycle", "Stopped Shutdown"),
+    ];
+    assert.deepEqual(kinds(seq), [undefined, "GuestShutdown", "StoppedUnrequested", "GuestShutdown", undefined, "Started", "GuestShutdown"]);
+  });
+
+  it("old libvirt or QEMU that do not say who asked (Shutdown Finished): GuestShutdown, as before", () => {
+    assert.deepEqual(kinds([ev("lifecycle", "Shutdown Finished"), ev("lifecycle", "Stopped Shutdown")]), [undefined, "GuestShutdown"]);
+  });
+});
+
 describe("kindFromDomainState", () => {
   const table: [string, string | undefined][] = [
     ["running (booted)", "Started"],
@@ -60,7 +101,9 @@ describe("kindFromDomainState", () => {
     ["shut off (shutdown)", "GuestShutdown"],
     ["shut off (unknown)", undefined],
     ["shut off (saved)", undefined],
-    ["paused (ioerror)", "PausedIOError"],
+    // virsh's words for VIR_DOMAIN_PAUSED_IOERROR (libvirt 9.0, LC_ALL=C), not the enum name.
+    ["paused (I/O error)", "PausedIOError"],
+    ["paused (ioerror)", undefined],
     ["paused (user)", undefined],
     ["crashed (panicked)", "Crashed"],
     ["idle", undefined],

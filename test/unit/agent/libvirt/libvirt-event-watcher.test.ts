@@ -107,6 +107,24 @@ describe("LibvirtEventWatcher", function () {
     assert.equal(w.watcher.streamPid(), undefined);
   });
 
+  it("tells a shutdown the guest asked for from one the host did (QEMU's SIGTERM), by the Shutdown event before the stop", async () => {
+    const on = (payload: string): string => `${TS}: event 'lifecycle' for domain 'instance-0000002a': ${payload}`;
+    const w = setup(printer([on("Shutdown Finished after guest request"), on("Stopped Shutdown"), on("Started Booted"), on("Shutdown Finished after host request"), on("Stopped Shutdown")], true));
+    try {
+      await eventually(() => assert.equal(w.reports.length, 3), 5_000, 10);
+      assert.deepEqual(
+        w.reports.map((r) => [r.event, r.detail]),
+        [
+          ["GuestShutdown", "Stopped Shutdown"],
+          ["Started", "Started Booted"],
+          ["StoppedUnrequested", "Stopped Shutdown (Shutdown Finished after host request)"],
+        ],
+      );
+    } finally {
+      await w.stop();
+    }
+  });
+
   it("restarts the stream with backoff when it exits, and keeps reporting", async () => {
     const dir = new FakeDirectory();
     for (const d of dir.domains) d.state = "shut off (crashed)";
