@@ -118,7 +118,10 @@ function clamp(n: number, min: number, max: number): number {
 }
 
 function sameHealth(a: GuestHealth, b: GuestHealth): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a.state !== b.state) return false;
+  if (a.state === "Unhealthy" || a.state === "Exited") return a.reason === (b as typeof a).reason;
+  if (a.state === "Unresponsive") return a.missed === (b as typeof a).missed;
+  return true;
 }
 
 /**

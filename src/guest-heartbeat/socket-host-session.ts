@@ -22,11 +22,8 @@ export class SocketHostSession {
   private readonly framer = new LineFramer();
   private readonly clock: Clock;
   private readonly onEvent: (event: HostEvent) => void;
-  /** Aborted when the socket closes: drops every pending wake-up at once. */
-  private readonly closer = new AbortController();
-  /** Deadline of the newest pending wake-up; a later deadline reuses it (it fires early and re-arms). */
-  private armedFor: number | undefined;
-  private armToken = 0;
+  /** The pending wake-up: its deadline and how to cancel it. A later deadline reuses it (it fires early and re-arms). */
+  private armed: { atMs: number; cancel: () => void } | undefined;
   private isClosed = false;
 
   constructor(
@@ -40,7 +37,7 @@ export class SocketHostSession {
     socket.on("error", () => undefined); // "close" follows and is what we act on
     socket.on("close", () => {
       this.isClosed = true;
-      this.closer.abort();
+      this.disarm();
       options.onClose?.();
     });
   }
@@ -70,7 +67,7 @@ export class SocketHostSession {
   /** Sends exit and closes the socket. */
   stop(reason: string): void {
     this.apply(this.session.stop(reason));
-    this.closer.abort();
+    this.disarm();
     this.socket.end();
   }
 
@@ -99,24 +96,28 @@ export class SocketHostSession {
    * Makes sure a wake-up is pending no later than the session's next deadline. Most calls
    * move the deadline later (a response arrived: the next one is the next challenge), so a
    * pending wake-up is kept and simply fires early — `tick` then has nothing to do and arms
-   * the next one. Only an earlier deadline schedules a new wake-up (the older one is ignored
-   * when it fires). With a thousand sessions per agent this keeps timers at about two per
-   * interval per guest, with no AbortController per timer.
+   * the next one. Only an earlier deadline replaces it. With a thousand sessions per agent
+   * this keeps timers at about two per interval per guest, each a bare `setTimeout`.
    */
   private arm(): void {
     const next = this.session.nextDeadlineMs();
     if (next === undefined || this.isClosed) return;
-    if (this.armedFor !== undefined && this.armedFor <= next) return;
-    const token = ++this.armToken;
-    this.armedFor = next;
-    void this.clock.sleep(Math.max(0, next - this.clock.monotonicMs()), this.closer.signal).then(
-      () => {
-        if (token !== this.armToken || this.isClosed) return;
-        this.armedFor = undefined;
+    if (this.armed && this.armed.atMs <= next) return;
+    this.armed?.cancel();
+    const armed = {
+      atMs: next,
+      cancel: this.clock.schedule(Math.max(0, next - this.clock.monotonicMs()), () => {
+        if (this.armed !== armed || this.isClosed) return;
+        this.armed = undefined;
         this.apply(this.session.tick(this.clock.monotonicMs()));
-      },
-      () => undefined,
-    );
+      }),
+    };
+    this.armed = armed;
+  }
+
+  private disarm(): void {
+    this.armed?.cancel();
+    this.armed = undefined;
   }
 }
 

@@ -10,6 +10,12 @@ export interface Clock {
   monotonicMs(): number;
   /** Resolves after `ms` (on this clock), or rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fn` after `ms` (on this clock) unless the returned cancel function ran first. The
+   * cheap form of `sleep` for hot paths (a timer per guest heartbeat deadline): no promise,
+   * no AbortSignal.
+   */
+  schedule(ms: number, fn: () => void): () => void;
 }
 
 export class SystemClock implements Clock {
@@ -19,6 +25,11 @@ export class SystemClock implements Clock {
 
   monotonicMs(): number {
     return performance.now();
+  }
+
+  schedule(ms: number, fn: () => void): () => void {
+    const timer = setTimeout(fn, Math.max(0, ms));
+    return () => clearTimeout(timer);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

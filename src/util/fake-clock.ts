@@ -51,6 +51,12 @@ export class FakeClock implements Clock {
     });
   }
 
+  schedule(ms: number, fn: () => void): () => void {
+    const cancel = new AbortController();
+    this.sleep(ms, cancel.signal).then(fn, () => undefined);
+    return () => cancel.abort();
+  }
+
   /** Number of pending sleepers, for tests that wait for a component to go idle. */
   pendingSleepers(): number {
     return this.sleepers.length;

@@ -82,7 +82,7 @@ ${policyYaml("sensitivity: Custom, intervalMilliseconds: 400, failureThreshold: 
     const app = await GuestApp.connect(join(dir, `${name}-app.sock`));
     try {
       const r = await app.call({ op: "status" });
-      return (r.status ?? {}) as GuestStatus;
+      return (r.status ?? {});
     } finally {
       app.close();
     }
