@@ -225,7 +225,11 @@ export class LibvirtEventWatcher {
     }
     for (const d of domains) {
       const kind = kindFromDomainState(d.state);
-      if (kind === undefined || this.lastKind.get(d.uuid)?.kind === kind) continue;
+      const last = this.lastKind.get(d.uuid)?.kind;
+      if (kind === undefined || last === kind) continue;
+      // `shut off (shutdown)` does not say who asked: a stop already known more precisely
+      // (host-requested, destroyed, crashed) is not turned into the guest's own shutdown.
+      if (kind === "GuestShutdown" && (last === "StoppedUnrequested" || last === "Crashed")) continue;
       if (reportChanges) this.report(d.uuid, d.name, kind, `resync: ${d.state}`);
       else if (!this.lastKind.has(d.uuid)) this.lastKind.set(d.uuid, { kind, reported: false });
     }
