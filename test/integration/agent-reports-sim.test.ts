@@ -161,6 +161,14 @@ spec:
     assert.equal(await reboots("guest-1"), before);
   });
 
+  it("ignores a report about guest-1 from the agent of a host Nova does not run it on", async () => {
+    const before = await reboots("guest-1");
+    sink.submit({ ...unresponsive("guest-1", new Date()), host: "compute-2" });
+    await eventually(() => assert.equal(client.reduce((n, c) => n + c.pending, 0), 0), 10_000, 100);
+    await sleep(4000);
+    assert.equal(await reboots("guest-1"), before);
+  });
+
   it("NotifyOnly: a Warning Event, nothing in Nova", async () => {
     sink.submit(unresponsive("notify-1", new Date()));
     await eventually(async () => {

@@ -22,6 +22,7 @@ type DomainTrigger = Extract<GuestTrigger, { source: "DomainEvent" }>;
  * Nova hard reboot or stop — unless someone acted since the report, the instance is not
  * ACTIVE, an operation is in progress, the host workflow owns the host, it is locked, the
  * guest has been up less than `minUptimeSeconds`, or (Reboot) the restart budget is spent.
+ * A report from an agent on another host than Nova's is ignored.
  * Pure: same input, same plan.
  */
 export function planGuestAction(input: GuestActionInput): GuestActionPlan {
@@ -30,6 +31,9 @@ export function planGuestAction(input: GuestActionInput): GuestActionPlan {
   if (!s) return { kind: "Done", line: `${label}: not protected by any policy` };
   if (s.mode === "Disabled") return { kind: "Done", line: `${label}: policy ${s.policy} is Disabled` };
   if (s.paused) return { kind: "Done", line: `${label}: policy ${s.policy} is paused` };
+  // Only the agent of the host Nova runs the instance on speaks for it: a report from another
+  // host is stale (the instance moved: migration, evacuation) or not to be trusted.
+  if (i.host !== undefined && i.host !== input.trigger.host) return { kind: "Done", line: `${label}: reported by the host agent on ${input.trigger.host}, but Nova has it on ${i.host}: report ignored (stale after a move, or not that host's to make)` };
   return input.trigger.source === "DomainEvent" ? planDomainEvent(input, input.trigger, s, label) : planHealth(input, input.trigger, s, label);
 }
 

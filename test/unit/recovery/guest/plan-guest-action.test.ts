@@ -86,6 +86,8 @@ const CASES: Case[] = [
   { name: "guest shutdown → left to instance recovery (guestShutdownAction)", in: input({ trigger: { source: "DomainEvent", event: "GuestShutdown", detail: "Stopped Shutdown", host: "compute-1", atMs: NOW - 1000 } }), kind: "Done" },
   { name: "paused after an I/O error → Warning", in: input({ trigger: { source: "DomainEvent", event: "PausedIOError", detail: "Suspended IOError", host: "compute-1", atMs: NOW - 1000 } }), kind: "Report", reasons: ["DomainPausedIOError"] },
   { name: "watchdog fired → Warning", in: input({ trigger: { source: "DomainEvent", event: "WatchdogFired", detail: "watchdog reset", host: "compute-1", atMs: NOW - 1000 } }), kind: "Report", reasons: ["GuestWatchdogFired"] },
+  { name: "reported by another host's agent than Nova's (moved, or spoofed) → nothing", in: input({ trigger: { ...unresponsive, host: "compute-2" } }), kind: "Done" },
+  { name: "a crash reported by another host's agent → nothing", in: input({ trigger: { source: "DomainEvent", event: "Crashed", detail: "Stopped Crashed", host: "compute-9", atMs: NOW - 1000 } }), kind: "Done" },
   { name: "domain crash, NotifyOnly → Warning", in: input({ policy: policy({ mode: "NotifyOnly" }), trigger: { source: "DomainEvent", event: "Crashed", detail: "Stopped Crashed", host: "compute-1", atMs: NOW - 1000 } }), kind: "Report", reasons: ["DomainCrashed"] },
 ];
 
