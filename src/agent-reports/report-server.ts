@@ -7,8 +7,8 @@ import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import type { ReceiverMetrics } from "./receiver-metrics.js";
 import type { AgentReportTable } from "./report-table.js";
-import type { TokenSet } from "./token-set.js";
-import { parseEnvelope, ReportValidationError, validateReport } from "./validate-report.js";
+import { grantAllows, type TokenGrant, type TokenSet } from "./token-set.js";
+import { parseEnvelope, ReportValidationError, validateReport, type ValidatedReport } from "./validate-report.js";
 
 export const REPORTS_PATH = "/v1/reports";
 /** Bodies larger than this are refused with 413. */
@@ -33,7 +33,7 @@ export interface ReportServerOptions {
   log: Logger;
   metrics: ReceiverMetrics;
   /** Server-group messaging routes under `/v1/sgm/` (same authentication), when on. */
-  sgm?: { handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> };
+  sgm?: { handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, grant: TokenGrant): Promise<void> };
 }
 
 interface Answer {
@@ -96,26 +96,31 @@ export class AgentReportServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = (req.url ?? "").split("?")[0] ?? "";
     if (this.o.sgm && url.startsWith("/v1/sgm/")) {
-      const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? "");
-      if (!m?.[1] || !(await this.o.tokens.accepts(m[1]))) return this.refuse(req, res, "Unauthorized", { status: 401, body: { error: "Unauthorized" }, headers: { "www-authenticate": "Bearer" } });
-      return this.o.sgm.handle(req, res, url);
+      const grant = await this.grant(req);
+      if (!grant) return this.refuse(req, res, "Unauthorized", { status: 401, body: { error: "Unauthorized" }, headers: { "www-authenticate": "Bearer" } });
+      return this.o.sgm.handle(req, res, url, grant);
     }
     if (url !== REPORTS_PATH) return this.refuse(req, res, "NotFound", { status: 404, body: { error: "NotFound" } });
     if (req.method !== "POST") return this.refuse(req, res, "MethodNotAllowed", { status: 405, body: { error: "MethodNotAllowed" }, headers: { allow: "POST" } });
-    const auth = req.headers.authorization ?? "";
-    const m = /^Bearer ([^\s]+)$/.exec(auth);
-    if (!m?.[1] || !(await this.o.tokens.accepts(m[1]))) return this.refuse(req, res, "Unauthorized", { status: 401, body: { error: "Unauthorized" }, headers: { "www-authenticate": "Bearer" } });
+    const grant = await this.grant(req);
+    if (!grant) return this.refuse(req, res, "Unauthorized", { status: 401, body: { error: "Unauthorized" }, headers: { "www-authenticate": "Bearer" } });
     const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
     if (type !== "application/json") return this.refuse(req, res, "UnsupportedMediaType", { status: 415, body: { error: "UnsupportedMediaType", message: "content-type must be application/json" } });
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > MAX_BODY_BYTES) return this.refuse(req, res, "TooLarge", tooLarge());
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) return this.refuse(req, res, "TooLarge", tooLarge());
-    send(res, this.accept(body));
+    send(res, this.accept(body, grant));
+  }
+
+  /** What the request's bearer token allows, or undefined without a valid one. */
+  private async grant(req: http.IncomingMessage): Promise<TokenGrant | undefined> {
+    const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? "");
+    return m?.[1] ? this.o.tokens.accepts(m[1]) : undefined;
   }
 
   /** Validates and stores the reports of one request body. */
-  private accept(body: string): Answer {
+  private accept(body: string, grant: TokenGrant): Answer {
     let raw: unknown[];
     try {
       raw = parseEnvelope(body, MAX_REPORTS_PER_REQUEST);
@@ -133,7 +138,9 @@ export class AgentReportServer {
     let stale = 0;
     const rejected: { index: number; code: string; field: string; message: string }[] = [];
     for (const [index, item] of raw.entries()) {
-      const v = validateReport(item);
+      const checked = validateReport(item);
+      // A host-bound token speaks only for its own hosts: another host's report is refused.
+      const v: ValidatedReport = checked.ok && !grantAllows(grant, checked.report.host) ? { ok: false, kind: checked.report.kind, error: new ReportValidationError("HostNotAllowed", "host", `the token is not valid for host ${checked.report.host}`) } : checked;
       if (!v.ok) {
         this.o.metrics.received(v.kind, v.error.code);
         if (rejected.length < MAX_DESCRIBED) rejected.push({ index, code: v.error.code, field: v.error.field, message: v.error.message });

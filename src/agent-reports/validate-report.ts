@@ -1,7 +1,7 @@
 import type { AgentReport, DomainEventKind, DomainEventReport, GuestHealthReport, GuestHealthState, ProcessHealthReport } from "../agent/reports/agent-report.js";
 
 /** Why a report was refused (label `result` of vmkeeper_agent_reports_received_total, and the 400 body). */
-export type ReportErrorCode = "NotAnObject" | "UnknownKind" | "MissingField" | "InvalidField" | "UnknownField" | "TooManyReports";
+export type ReportErrorCode = "NotAnObject" | "UnknownKind" | "MissingField" | "InvalidField" | "UnknownField" | "TooManyReports" | "HostNotAllowed";
 
 export class ReportValidationError extends Error {
   override readonly name = "ReportValidationError";

@@ -1,4 +1,5 @@
 import type http from "node:http";
+import { grantAllows, type TokenGrant } from "../agent-reports/token-set.js";
 import type { AgentLinks } from "./agent-links.js";
 import { isGuestControl, isValidHost, parseAgentMessage, parseAgentPost, type GuestControlAgentMessage } from "./link-messages.js";
 import type { SgmRouter } from "./sgm-router.js";
@@ -21,29 +22,32 @@ export interface SgmEndpointMetrics {
 export class SgmEndpoint {
   constructor(private readonly o: { links: AgentLinks; router: SgmRouter; control?: { handle(host: string, m: GuestControlAgentMessage): void }; identity: string; metrics: SgmEndpointMetrics }) {}
 
-  async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
-    if (path === SGM_STREAM_PATH && req.method === "GET") return this.stream(req, res);
-    if (path === SGM_MESSAGES_PATH && req.method === "POST") return this.messages(req, res);
+  /** One request, already authenticated; `grant` says which hosts its token may speak for (any, without one). */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, grant: TokenGrant = { anyHost: true }): Promise<void> {
+    if (path === SGM_STREAM_PATH && req.method === "GET") return this.stream(req, res, grant);
+    if (path === SGM_MESSAGES_PATH && req.method === "POST") return this.messages(req, res, grant);
     if (path === SGM_STREAM_PATH || path === SGM_MESSAGES_PATH) return answer(res, 405, { error: "MethodNotAllowed" }, this.o.metrics, "MethodNotAllowed");
     return answer(res, 404, { error: "NotFound" }, this.o.metrics, "NotFound");
   }
 
-  private stream(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private stream(req: http.IncomingMessage, res: http.ServerResponse, grant: TokenGrant): void {
     const host = new URL(req.url ?? "/", "http://x").searchParams.get("host") ?? "";
     if (!isValidHost(host)) return answer(res, 400, { error: "BadRequest", message: "host query parameter required" }, this.o.metrics, "BadRequest");
+    if (!grantAllows(grant, host)) return answer(res, 403, { error: "Forbidden", message: `the token is not valid for host ${host}` }, this.o.metrics, "Forbidden");
     req.socket.setKeepAlive(true, 10_000);
     req.socket.setNoDelay(true);
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
     this.o.links.open(host, res, { t: "hello", replica: this.o.identity });
   }
 
-  private async messages(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async messages(req: http.IncomingMessage, res: http.ServerResponse, grant: TokenGrant): Promise<void> {
     const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
     if (type !== "application/json") return answer(res, 415, { error: "UnsupportedMediaType" }, this.o.metrics, "UnsupportedMediaType");
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) return answer(res, 413, { error: "TooLarge" }, this.o.metrics, "TooLarge");
     const post = parseAgentPost(body);
     if ("invalid" in post) return answer(res, 400, { error: "BadRequest", message: post.invalid }, this.o.metrics, "BadRequest");
+    if (!grantAllows(grant, post.host)) return answer(res, 403, { error: "Forbidden", message: `the token is not valid for host ${post.host}` }, this.o.metrics, "Forbidden");
     req.socket.setNoDelay(true);
     let accepted = 0;
     for (const raw of post.raw) {

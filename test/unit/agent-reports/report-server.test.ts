@@ -5,7 +5,7 @@ import { request } from "node:https";
 import type { AddressInfo } from "node:net";
 import { AgentReportServer, MAX_BODY_BYTES, REPORTS_PATH } from "../../../src/agent-reports/report-server.js";
 import { AgentReportTable } from "../../../src/agent-reports/report-table.js";
-import { TokenSet } from "../../../src/agent-reports/token-set.js";
+import { grantAllows, parseTokenLines, TokenSet } from "../../../src/agent-reports/token-set.js";
 import { SystemClock } from "../../../src/util/clock.js";
 import { silentLogger } from "../../../src/util/logger.js";
 import { selfSignedCert, type SelfSignedCert } from "../../support/self-signed-cert.js";
@@ -27,7 +27,7 @@ describe("AgentReportServer (POST /v1/reports)", function () {
   before(async () => {
     tls = selfSignedCert();
     tokensFile = join(tls.dir, "tokens");
-    writeFileSync(tokensFile, "old-token\nnew-token\n");
+    writeFileSync(tokensFile, "old-token\nnew-token\nhost-token compute-2,compute-3\n");
     table = new AgentReportTable();
     server = new AgentReportServer({ host: "127.0.0.1", port: 0, tlsCertFile: tls.certFile, tlsKeyFile: tls.keyFile, tokens: new TokenSet(tokensFile), table, clock: new SystemClock(), log: silentLogger(), metrics: { received: (k, r) => counted.push(`${k}/${r}`), refused: (r) => refused.push(r) } });
     addr = await server.start(stop.signal);
@@ -77,6 +77,17 @@ describe("AgentReportServer (POST /v1/reports)", function () {
     assert.equal(table.since(0).cursor, before, "nothing stored");
   });
 
+  it("a host-bound token speaks only for its hosts: another host's report is refused as HostNotAllowed", async () => {
+    const mine = { ...report("2026-03-01T14:00:00Z"), host: "compute-2", instanceUuid: "0b7c2f0e-3f0a-4c1e-9d2b-5a6f7e8d9c02" };
+    const r = await post(JSON.stringify({ reports: [mine, report("2026-03-01T14:00:00Z")] }), { authorization: "Bearer host-token" });
+    assert.equal(r.status, 200);
+    const body = JSON.parse(r.body) as { accepted: number; rejected: number; errors: { index: number; code: string; field: string; message: string }[] };
+    assert.deepEqual([body.accepted, body.rejected], [1, 1]);
+    assert.deepEqual(body.errors.map((e) => [e.index, e.code, e.field]), [[1, "HostNotAllowed", "host"]]);
+    assert.match(body.errors[0]?.message ?? "", /compute-1/);
+    assert.ok(counted.includes("GuestHealth/HostNotAllowed"));
+  });
+
   it("accepts every token of the file (rotation) and follows changes of the file", async () => {
     assert.equal((await post(JSON.stringify({ reports: [] }), { authorization: "Bearer old-token" })).status, 200);
     writeFileSync(tokensFile, "new-token\n");
@@ -101,5 +112,16 @@ describe("AgentReportServer (POST /v1/reports)", function () {
   it("keeps serving after garbage", async () => {
     await post(Buffer.from([0xff, 0xfe, 0x00, 0x01]));
     assert.equal((await post(JSON.stringify({ reports: [] }))).status, 200);
+  });
+});
+
+describe("TokenSet lines", () => {
+  it("reads `TOKEN` as any host and `TOKEN HOST,HOST` as those hosts only", () => {
+    const lines = parseTokenLines("# comment\nshared\n\nper-host compute-1, compute-2\n");
+    assert.deepEqual(lines.map((l) => [l.token, l.grant.anyHost ? "*" : [...l.grant.hosts].join("|")]), [["shared", "*"], ["per-host", "compute-1|compute-2"]]);
+    const bound = parseTokenLines("t compute-1,compute-2")[0]?.grant ?? { anyHost: true };
+    assert.ok(grantAllows(bound, "compute-2"));
+    assert.ok(!grantAllows(bound, "compute-3"));
+    assert.ok(grantAllows({ anyHost: true }, "anything"));
   });
 });
