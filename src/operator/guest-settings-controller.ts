@@ -18,6 +18,7 @@ export function guestSettingsController(ctx: OperatorContext, hub: GuestControlH
     ownerOf: (id) => protection.ownerOf(id),
     getPolicy: (ns, name) => inf.policies.get(`${ns}/${name}`),
     nowMs: () => clock.monotonicMs(),
+    protectionReady: () => inf.policies.items().every((p) => p.metadata?.deletionTimestamp !== undefined || protection.has(`${p.metadata?.namespace ?? ""}/${p.spec.cloudRef.name}`)),
   }));
   const all = (): void => {
     for (const host of hub.hosts()) controller.enqueue(host);

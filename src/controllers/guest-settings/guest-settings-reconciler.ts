@@ -14,10 +14,18 @@ export interface GuestSettingsDeps {
   getPolicy(namespace: string, name: string): InstanceHAPolicy | undefined;
   /** Monotonic milliseconds. */
   nowMs(): number;
+  /**
+   * Every cloud with a policy has been evaluated by the policy controller since this leader
+   * started. Until then an instance missing from the index may be protected after all.
+   */
+  protectionReady(): boolean;
 }
 
 /** Sent again this often even when nothing changed (a line lost on a dying stream is not noticed otherwise). */
 const RESEND_MS = 60_000;
+/** How long a new leader waits for the protection index before sending what it knows (a cloud that cannot be read must not hold every host back). */
+const READY_WAIT_MS = 30_000;
+const READY_RECHECK_MS = 1000;
 
 /**
  * Pushes each instance's heartbeat settings (its protecting policy's sensitivity, custom
@@ -28,11 +36,17 @@ const RESEND_MS = 60_000;
  */
 export class GuestSettingsReconciler implements Reconciler {
   private readonly sent = new Map<string, { stamp: string; atMs: number }>();
+  private readonly startedAtMs: number;
 
-  constructor(private readonly d: GuestSettingsDeps) {}
+  constructor(private readonly d: GuestSettingsDeps) {
+    this.startedAtMs = d.nowMs();
+  }
 
   reconcile(req: ReconcileRequest, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const host = req.name;
+    // A new leader's index starts empty: sending now would take every guest back to the
+    // agent's own settings and, a moment later, forward again (two re-negotiations each).
+    if (!this.d.protectionReady() && this.d.nowMs() - this.startedAtMs < READY_WAIT_MS) return Promise.resolve({ requeueAfterMs: READY_RECHECK_MS });
     const perInstance = new Map<string, HostSessionSettings>();
     for (const id of this.d.channels(host)) {
       const owner = this.d.ownerOf(id);

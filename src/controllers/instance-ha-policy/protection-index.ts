@@ -20,6 +20,11 @@ export class ProtectionIndex {
     if (this.byCloud.delete(cloudKey)) for (const l of this.listeners) l();
   }
 
+  /** Whether the cloud (`namespace/name`) has been resolved at least once. */
+  has(cloudKey: string): boolean {
+    return this.byCloud.has(cloudKey);
+  }
+
   /** `namespace/policy` protecting the instance, in any cloud. */
   ownerOf(instanceId: string): string | undefined {
     for (const owners of this.byCloud.values()) {

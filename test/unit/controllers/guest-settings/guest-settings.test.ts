@@ -47,6 +47,7 @@ describe("GuestSettingsReconciler", () => {
       now: 0,
       generation: 1,
       connected: true,
+      ready: true,
       owners: new Map<string, string>([[A, "ha/fast"], [B, "ha/plain"]]),
       policies: new Map<string, InstanceHAPolicy>([["ha/fast", policy("fast", { guestMonitoring: { enabled: true, sensitivity: "High" } })], ["ha/plain", policy("plain", {})]]),
     };
@@ -57,6 +58,7 @@ describe("GuestSettingsReconciler", () => {
       ownerOf: (id) => w.owners.get(id),
       getPolicy: (ns, name) => w.policies.get(`${ns}/${name}`),
       nowMs: () => w.now,
+      protectionReady: () => w.ready,
     });
     return { w, r };
   }
@@ -77,6 +79,16 @@ describe("GuestSettingsReconciler", () => {
     w.now = 60_000;
     await r.reconcile(req, ctx());
     assert.equal(w.sent.length, 4, "resent after a minute");
+  });
+
+  it("a new leader waits for the protection index (at most 30 s) instead of sending an empty set first", async () => {
+    const { w, r } = world();
+    w.ready = false;
+    const wait = await r.reconcile(req, ctx());
+    assert.deepEqual([w.sent.length, wait?.requeueAfterMs], [0, 1000]);
+    w.now = 30_000;
+    await r.reconcile(req, ctx());
+    assert.equal(w.sent.length, 1, "sends what it knows after the wait");
   });
 
   it("sends an empty set when nothing is protected any more (the agent goes back to its own settings), and retries after a failed send", async () => {
