@@ -7,6 +7,7 @@
 // sampled over a fixed window; printed as % of one core, with the challenges answered per
 // second (must be ≈ N / interval: every session alive) and Unresponsive reports (must be 0).
 // Knobs: GUEST_BENCH_GUESTS (1000), GUEST_BENCH_SECONDS (30), GUEST_BENCH_INTERVAL_MS (1000).
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -20,6 +21,7 @@ import { AgentReportTable } from "../src/agent-reports/report-table.js";
 import { TokenSet } from "../src/agent-reports/token-set.js";
 import { SystemClock } from "../src/util/clock.js";
 import { silentLogger } from "../src/util/logger.js";
+import { eventually } from "../test/support/eventually.js";
 import { freeUdpPort } from "../test/support/free-udp-port.js";
 import { ManagedProcess } from "../test/support/managed-process.js";
 import { REPO_ROOT } from "../test/support/test-assets.js";
@@ -90,14 +92,6 @@ function openFileLimit(): number {
   return Number(line?.split(/\s+/)[3] ?? 1024);
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export async function benchGuestAgent(): Promise<void> {
   if (openFileLimit() < 2 * GUESTS + 200) throw new Error(`open files limit ${openFileLimit()} is below ${2 * GUESTS + 200}: raise it (ulimit -n) for ${GUESTS} guests`);
   const dir = mkdtempSync(join(tmpdir(), "vmk-bench-guests-"));
@@ -127,7 +121,7 @@ export async function benchGuestAgent(): Promise<void> {
   const agent = new ManagedProcess("vmkeeper-agent", "bash", ["-c", `ulimit -n ${Math.max(4096, 2 * GUESTS + 512)} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...(process.env.GUEST_BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.GUEST_BENCH_CPU_PROF_DIR}`] : []), ...agentArgs], join(dir, "agent.log"));
   agent.start();
   try {
-    await until(() => guests.every((g) => g.challenges > 0), 120_000, `all ${GUESTS} guests to be challenged`);
+    await eventually(() => assert.ok(guests.every((g) => g.challenges > 0), `all ${GUESTS} guests to be challenged`), 120_000);
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     const pid = agent.pid ?? 0;
     const before = usage(pid);

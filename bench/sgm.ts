@@ -6,6 +6,7 @@
 // broadcast at a time, every delivery to the 15 others timed on this process's clock):
 // p50/p99/max. Phase 2: throughput until rate limiting: one member sends at 100..2000
 // broadcasts/s for 2 s each against a limit of 500/s (burst 50); delivered rate and refusals.
+import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { SgmEndpoint } from "../src/server-group-messaging/sgm-endpoint.js";
 import { SgmRouter, type GroupSettings } from "../src/server-group-messaging/sgm-router.js";
 import { SystemClock } from "../src/util/clock.js";
 import { silentLogger } from "../src/util/logger.js";
+import { eventually } from "../test/support/eventually.js";
 import { freeUdpPort } from "../test/support/free-udp-port.js";
 import { ManagedProcess } from "../test/support/managed-process.js";
 import { ensureGuestBinary, GuestApp, startGuestProcess, VirtioSerialPair } from "../test/support/sgm-guests.js";
@@ -31,14 +33,6 @@ const ROUNDS = 20;
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function main(): Promise<void> {
@@ -84,7 +78,7 @@ async function main(): Promise<void> {
     procs.push(p);
   }
   for (const m of members) procs.push(startGuestProcess(join(dir, `${m.n}-g.sock`), join(dir, `${m.n}-app.sock`), join(dir, `guest-${m.n}.log`)));
-  await until(() => members.every((m) => links.connected(m.id)), 60_000);
+  await eventually(() => assert.ok(members.every((m) => links.connected(m.id)), "every member connected"), 60_000, 20);
   const apps: GuestApp[] = [];
   for (const m of members) {
     for (;;) {
@@ -108,7 +102,7 @@ async function main(): Promise<void> {
       const tag = `lat ${round} ${i} `;
       const sentAt = performance.now();
       a.send({ op: "broadcast", payload: `${tag}${"x".repeat(200)}` });
-      await until(() => received(tag) === members.length - 1, 5000);
+      await eventually(() => assert.equal(received(tag), members.length - 1), 5000, 20);
       for (const b of apps) for (const p of b.pushes) if (p.event === "sgm-broadcast" && String(p.payload).startsWith(tag)) latencies.push((p.receivedAt as number) - sentAt);
     }
     for (const a of apps) a.pushes.length = 0;

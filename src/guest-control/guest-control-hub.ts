@@ -1,4 +1,6 @@
-import type { GuestControlAgentMessage, GuestControlOperatorMessage, GuestSettingsGroup, LinkVoteOutcome } from "../server-group-messaging/link-messages.js";
+import type { VoteOutcome } from "../guest-heartbeat/host-session.js";
+import { InstancesByHost } from "../server-group-messaging/instances-by-host.js";
+import type { GuestControlAgentMessage, GuestControlOperatorMessage, GuestSettingsGroup } from "../server-group-messaging/link-messages.js";
 
 /** The part of the agent links guest control writes through. */
 export interface ControlLinks {
@@ -14,7 +16,7 @@ export interface ControlLinks {
 export interface RecordedVote {
   instanceId: string;
   host: string;
-  outcome: LinkVoteOutcome;
+  outcome: VoteOutcome;
   reason?: string;
 }
 
@@ -28,26 +30,26 @@ const MAX_VOTES = 10_000;
  * to send, the guest-actions controller asks for votes and reads them.
  */
 export class GuestControlHub {
-  private readonly channelsByHost = new Map<string, ReadonlySet<string>>();
-  private readonly hostOfChannel = new Map<string, string>();
+  private readonly channelsOf = new InstancesByHost();
   private readonly votes = new Map<string, RecordedVote>();
   private readonly channelListeners = new Set<(host: string) => void>();
   private readonly voteListeners = new Set<(instanceId: string) => void>();
 
   constructor(private readonly links: ControlLinks) {
     links.onChange(() => {
-      for (const host of this.channelsByHost.keys()) this.tellChannels(host);
+      for (const host of this.channelsOf.hosts()) this.tellChannels(host);
     });
   }
 
   /** A guest-control message an agent posted. Never throws. */
   handle(host: string, m: GuestControlAgentMessage): void {
     if (m.t === "channels") {
-      this.setChannels(host, m.instances);
+      this.channelsOf.set(host, m.instances);
+      this.tellChannels(host);
       return;
     }
     // The vote of an instance whose channel is on another host is not this agent's to give.
-    const channelHost = this.hostOfChannel.get(m.from);
+    const channelHost = this.channelsOf.hostOf(m.from);
     if (channelHost !== undefined && channelHost !== host) return;
     this.votes.delete(m.actionId);
     this.votes.set(m.actionId, { instanceId: m.from, host, outcome: m.outcome, ...(m.reason !== undefined ? { reason: m.reason } : {}) });
@@ -61,17 +63,17 @@ export class GuestControlHub {
 
   /** Hosts whose agent listed channels. */
   hosts(): string[] {
-    return [...this.channelsByHost.keys()].sort();
+    return this.channelsOf.hosts();
   }
 
   /** The instances with a heartbeat channel on the host, as its agent last said. */
   channels(host: string): string[] {
-    return [...(this.channelsByHost.get(host) ?? [])].sort();
+    return this.channelsOf.instances(host);
   }
 
   /** The host whose agent has the instance's channel while that agent's stream is open. */
   routeOf(instanceId: string): string | undefined {
-    const host = this.hostOfChannel.get(instanceId);
+    const host = this.channelsOf.hostOf(instanceId);
     return host !== undefined && this.links.hasStream(host) ? host : undefined;
   }
 
@@ -104,14 +106,6 @@ export class GuestControlHub {
   onVote(listener: (instanceId: string) => void): () => void {
     this.voteListeners.add(listener);
     return () => this.voteListeners.delete(listener);
-  }
-
-  private setChannels(host: string, instances: readonly string[]): void {
-    const next = new Set(instances);
-    for (const id of this.channelsByHost.get(host) ?? []) if (!next.has(id) && this.hostOfChannel.get(id) === host) this.hostOfChannel.delete(id);
-    for (const id of next) this.hostOfChannel.set(id, host);
-    this.channelsByHost.set(host, next);
-    this.tellChannels(host);
   }
 
   private tellChannels(host: string): void {

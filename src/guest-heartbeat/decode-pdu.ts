@@ -1,4 +1,4 @@
-import { LIMITS, PROTOCOL_VERSION, type ErrorBody, type GuestPdu, type SgmMessage } from "./guest-pdu.js";
+import { ACTION_PATTERNS, LIMITS, PROTOCOL_VERSION, type ErrorBody, type GuestPdu, type SgmMessage } from "./guest-pdu.js";
 
 /** Why a line was dropped; also the name of the counter it increments. */
 export type DecodeErrorKind = "malformed" | "unknownVersion" | "unknownGroup" | "unhandledGroup" | "unknownType" | "unexpected" | "invalidBody";
@@ -30,8 +30,7 @@ const RE = {
   agent: /^[\x21-\x7e]{1,64}$/,
   hex32: /^[0-9a-f]{32}$/,
   group: /^[a-z][a-z0-9-]{0,31}$/,
-  actionId: /^[A-Za-z0-9._:-]{1,64}$/,
-  action: /^[a-z][a-z0-9-]{0,31}$/,
+  ...ACTION_PATTERNS,
 };
 
 function isObject(x: unknown): x is Fields {

@@ -17,6 +17,12 @@ export const LIMITS = {
   maxResponseWindowMs: 500,
 } as const;
 
+/** Patterns of action-notify/vote fields, shared by the decoder, the host session and the agent link. */
+export const ACTION_PATTERNS = {
+  actionId: /^[A-Za-z0-9._:-]{1,64}$/,
+  action: /^[a-z][a-z0-9-]{0,31}$/,
+} as const;
+
 export type Group = "base" | "heartbeat" | "sgm";
 
 export interface InitBody {

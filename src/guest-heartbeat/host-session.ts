@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { decodeLine } from "./decode-pdu.js";
-import { encodePdu, encodeSgm, LIMITS, unknownVersionError, type ActionNotifyBody, type GuestPdu, type InitBody, type ResponseBody, type SgmMessage, type VoteBody } from "./guest-pdu.js";
+import { ACTION_PATTERNS, encodePdu, encodeSgm, LIMITS, unknownVersionError, type ActionNotifyBody, type GuestPdu, type InitBody, type ResponseBody, type SgmMessage, type VoteBody } from "./guest-pdu.js";
 import { isAppOnly } from "./health-reason.js";
 import { emptyHostCounters, type HostCounters } from "./host-counters.js";
 
@@ -12,7 +12,9 @@ export type GuestHealth =
   | { state: "Unresponsive"; missed: number }
   | { state: "Exited"; reason: string };
 
-export type VoteOutcome = "Accepted" | "Refused" | "TimedOut" | "Acknowledged" | "NoSession";
+/** How an action-notify ended (also what the node agent tells the operator). */
+export const VOTE_OUTCOMES = ["Accepted", "Refused", "TimedOut", "Acknowledged", "NoSession"] as const;
+export type VoteOutcome = (typeof VOTE_OUTCOMES)[number];
 
 export interface VoteResult {
   actionId: string;
@@ -78,8 +80,6 @@ export const MAX_UNHEALTHY_THRESHOLD = 100;
 const REINIT_MIN_WAIT_MS = 4000;
 
 const NO_SESSION: GuestPdu = { group: "base", type: "error", body: { code: "no_session", detail: "send init first" } };
-const ACTION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-const ACTION = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * How long after a challenge the host waits for its response before counting a miss:
@@ -410,7 +410,7 @@ export class HostSession {
   }
 
   private checkRequest(r: ActionRequest): void {
-    if (!ACTION_ID.test(r.actionId) || !ACTION.test(r.action)) throw new RangeError("actionId or action does not match the protocol's patterns");
+    if (!ACTION_PATTERNS.actionId.test(r.actionId) || !ACTION_PATTERNS.action.test(r.action)) throw new RangeError("actionId or action does not match the protocol's patterns");
     if (!Number.isInteger(r.deadlineMs) || r.deadlineMs < LIMITS.minDeadlineMs || r.deadlineMs > LIMITS.maxDeadlineMs) throw new RangeError("deadlineMs out of range");
     if (r.reason !== undefined && Buffer.byteLength(r.reason, "utf8") > LIMITS.maxReasonBytes) throw new RangeError("reason longer than 256 bytes");
     if (this.votes.has(r.actionId)) throw new RangeError(`action ${r.actionId} is already pending`);

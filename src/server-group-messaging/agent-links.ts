@@ -1,4 +1,5 @@
 import type http from "node:http";
+import { InstancesByHost } from "./instances-by-host.js";
 import type { OperatorToAgent } from "./link-messages.js";
 
 interface Stream {
@@ -12,8 +13,7 @@ interface Stream {
  */
 export class AgentLinks {
   private readonly streams = new Map<string, Set<Stream>>();
-  private readonly guestsByHost = new Map<string, Set<string>>();
-  private readonly hostOf = new Map<string, string>();
+  private readonly guests = new InstancesByHost();
   private readonly listeners = new Set<() => void>();
   private readonly opens = new Map<string, number>();
 
@@ -39,19 +39,13 @@ export class AgentLinks {
 
   /** Replaces the list of guests an agent reaches. */
   setGuests(host: string, instances: readonly string[]): void {
-    const before = this.guestsByHost.get(host);
-    const next = new Set(instances);
-    if (before && before.size === next.size && [...next].every((i) => before.has(i))) return;
-    for (const id of before ?? []) if (!next.has(id) && this.hostOf.get(id) === host) this.hostOf.delete(id);
-    for (const id of next) this.hostOf.set(id, host);
-    this.guestsByHost.set(host, next);
-    this.changed();
+    if (this.guests.set(host, instances)) this.changed();
   }
 
   /** The host whose agent has a session with the instance's guest, while its stream is open. */
   routeOf(instanceId: string): string | undefined {
-    const host = this.hostOf.get(instanceId);
-    return host && this.streams.has(host) && this.guestsByHost.get(host)?.has(instanceId) ? host : undefined;
+    const host = this.guests.hostOf(instanceId);
+    return host !== undefined && this.streams.has(host) ? host : undefined;
   }
 
   /** How many streams the host's agent has opened on this replica (a reconnect changes it). */

@@ -1,5 +1,5 @@
-import { LIMITS } from "../guest-heartbeat/guest-pdu.js";
-import { MAX_UNHEALTHY_THRESHOLD } from "../guest-heartbeat/host-session.js";
+import { ACTION_PATTERNS, LIMITS } from "../guest-heartbeat/guest-pdu.js";
+import { MAX_UNHEALTHY_THRESHOLD, VOTE_OUTCOMES, type HostSessionSettings, type VoteOutcome } from "../guest-heartbeat/host-session.js";
 import { isRef, isUuid, SGM_LIMITS } from "./sgm-limits.js";
 
 /** Member states of server-group messaging (the CRD's memberState). */
@@ -15,15 +15,11 @@ export type SgmErrorCode = "payload_too_large" | "invalid_message" | "rate_limit
 
 // ---- node agent → operator (POST /v1/sgm/messages) ----
 
-/** How a guest answered an action-notify, as its host agent saw it (the guest protocol's vote outcomes). */
-export const VOTE_OUTCOMES = ["Accepted", "Refused", "TimedOut", "Acknowledged", "NoSession"] as const;
-export type LinkVoteOutcome = (typeof VOTE_OUTCOMES)[number];
-
 /** Guest control on the same link (src/controllers/guest-actions/): not server-group messaging. */
 export type GuestControlAgentMessage =
   /** Every instance with a heartbeat channel on this host (settings go to these). */
   | { t: "channels"; instances: string[] }
-  | { t: "vote"; from: string; actionId: string; outcome: LinkVoteOutcome; reason?: string };
+  | { t: "vote"; from: string; actionId: string; outcome: VoteOutcome; reason?: string };
 
 export type AgentToOperator = SgmAgentMessage | GuestControlAgentMessage;
 
@@ -48,11 +44,7 @@ export interface StatusMember {
 }
 
 /** Host session settings shared by a set of instances (one entry per distinct policy setting). */
-export interface GuestSettingsGroup {
-  intervalMs: number;
-  threshold: number;
-  unhealthyThreshold: number;
-  appUnhealthyThreshold: number;
+export interface GuestSettingsGroup extends HostSessionSettings {
   instances: string[];
 }
 
@@ -104,7 +96,7 @@ export function parseAgentMessage(x: unknown): AgentToOperator | { invalid: stri
     case "vote":
       if (!isUuid(x.from) || !isActionId(x.actionId) || typeof x.outcome !== "string" || !OUTCOME_SET.has(x.outcome)) return { invalid: "vote: from, actionId or outcome" };
       if ("reason" in x && !str(x.reason, SGM_LIMITS.maxReasonBytes)) return { invalid: "vote: reason" };
-      return { t: "vote", from: x.from, actionId: x.actionId, outcome: x.outcome as LinkVoteOutcome, ...(typeof x.reason === "string" ? { reason: x.reason } : {}) };
+      return { t: "vote", from: x.from, actionId: x.actionId, outcome: x.outcome as VoteOutcome, ...(typeof x.reason === "string" ? { reason: x.reason } : {}) };
     case "broadcast":
       if (!isUuid(x.id) || !isUuid(x.from) || !optRef(x) || typeof x.payload !== "string") return { invalid: "broadcast: id, from, ref or payload" };
       return { t: "broadcast", id: x.id, from: x.from, payload: x.payload, ...(isRef(x.ref) ? { ref: x.ref } : {}) };
@@ -139,12 +131,8 @@ export function isValidHost(host: string): boolean {
 
 const STATE_SET = new Set<string>(MEMBER_STATES);
 const OUTCOME_SET = new Set<string>(VOTE_OUTCOMES);
-/** The guest protocol's patterns for action ids and action names (docs/protocols/guest-heartbeat.md). */
-const ACTION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-const ACTION = /^[a-z][a-z0-9-]{0,31}$/;
-
 function isActionId(x: unknown): x is string {
-  return typeof x === "string" && ACTION_ID.test(x);
+  return typeof x === "string" && ACTION_PATTERNS.actionId.test(x);
 }
 
 function intIn(x: unknown, min: number, max: number): x is number {
@@ -189,7 +177,7 @@ export function parseOperatorMessage(line: string): OperatorToAgent | undefined 
       return { t: "guest-settings", groups: groups as GuestSettingsGroup[] };
     }
     case "action-notify":
-      if (!isUuid(x.to) || !isActionId(x.actionId) || typeof x.action !== "string" || !ACTION.test(x.action) || !intIn(x.deadlineMs, LIMITS.minDeadlineMs, LIMITS.maxDeadlineMs)) return undefined;
+      if (!isUuid(x.to) || !isActionId(x.actionId) || typeof x.action !== "string" || !ACTION_PATTERNS.action.test(x.action) || !intIn(x.deadlineMs, LIMITS.minDeadlineMs, LIMITS.maxDeadlineMs)) return undefined;
       if ("reason" in x && !str(x.reason, LIMITS.maxReasonBytes)) return undefined;
       return { t: "action-notify", to: x.to, actionId: x.actionId, action: x.action, deadlineMs: x.deadlineMs, ...(typeof x.reason === "string" ? { reason: x.reason } : {}) };
     case "deliver":

@@ -22,8 +22,8 @@ export interface SgmEndpointMetrics {
 export class SgmEndpoint {
   constructor(private readonly o: { links: AgentLinks; router: SgmRouter; control?: { handle(host: string, m: GuestControlAgentMessage): void }; identity: string; metrics: SgmEndpointMetrics }) {}
 
-  /** One request, already authenticated; `grant` says which hosts its token may speak for (any, without one). */
-  async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, grant: TokenGrant = { anyHost: true }): Promise<void> {
+  /** One request, already authenticated; `grant` says which hosts its token may speak for. */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, grant: TokenGrant): Promise<void> {
     if (path === SGM_STREAM_PATH && req.method === "GET") return this.stream(req, res, grant);
     if (path === SGM_MESSAGES_PATH && req.method === "POST") return this.messages(req, res, grant);
     if (path === SGM_STREAM_PATH || path === SGM_MESSAGES_PATH) return answer(res, 405, { error: "MethodNotAllowed" }, this.o.metrics, "MethodNotAllowed");

@@ -1,13 +1,13 @@
 import type { Registry } from "prom-client";
 import type { SgmMessage } from "../../guest-heartbeat/guest-pdu.js";
 import { emptyHostCounters, type HostCounters } from "../../guest-heartbeat/host-counters.js";
-import type { ActionRequest, GuestHealth, VoteResult } from "../../guest-heartbeat/host-session.js";
+import type { ActionRequest, GuestHealth, HostSessionSettings, VoteResult } from "../../guest-heartbeat/host-session.js";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import type { AgentReportSink, GuestHealthReport } from "../reports/agent-report.js";
 import type { GuestChannel, GuestChannelStatus } from "./guest-channel.js";
 import { GuestChannelMetrics } from "./guest-channel-metrics.js";
-import { GuestChannelRunner, type GuestChannelRunnerOptions, type GuestRunnerSettings, type GuestSessionSettings } from "./guest-channel-runner.js";
+import { GuestChannelRunner, type GuestChannelRunnerOptions, type GuestSessionSettings } from "./guest-channel-runner.js";
 import { guestHealthReport, sameGuestHealth } from "./guest-health-report.js";
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./reconnect-delay.js";
 
@@ -54,7 +54,7 @@ export class GuestChannelManager {
   private readonly retired: HostCounters = emptyHostCounters();
   private readonly metrics: GuestChannelMetrics;
   /** Settings the operator sent, per instance (from the protecting policy's sensitivity). */
-  private overrides = new Map<string, GuestRunnerSettings>();
+  private overrides = new Map<string, HostSessionSettings>();
   private closed = false;
 
   constructor(private readonly options: GuestChannelManagerOptions) {
@@ -91,7 +91,7 @@ export class GuestChannelManager {
    * host); an instance without an entry goes back to the agent's own settings. A live
    * session whose interval or threshold changes is negotiated again.
    */
-  setSessionSettings(settings: ReadonlyMap<string, GuestRunnerSettings>): void {
+  setSessionSettings(settings: ReadonlyMap<string, HostSessionSettings>): void {
     this.overrides = new Map(settings);
     for (const [uuid, runner] of this.runners) runner.reconfigure(this.settingsFor(uuid));
   }
@@ -136,7 +136,7 @@ export class GuestChannelManager {
     this.options.onChannels?.(this.instanceUuids());
   }
 
-  private settingsFor(uuid: string): GuestRunnerSettings {
+  private settingsFor(uuid: string): HostSessionSettings {
     return this.overrides.get(uuid) ?? { ...this.options.session, unhealthyThreshold: 1, appUnhealthyThreshold: 1 };
   }
 

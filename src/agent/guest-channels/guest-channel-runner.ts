@@ -15,14 +15,11 @@ export interface GuestSessionSettings {
   threshold: number;
 }
 
-/** What a runner's sessions start with: the negotiated pair plus the host's own unhealthy counting. */
-export type GuestRunnerSettings = HostSessionSettings;
-
 export interface GuestChannelRunnerOptions {
   channel: GuestChannel;
   clock: Clock;
   log: Logger;
-  session: GuestRunnerSettings;
+  session: HostSessionSettings;
   reconnect: ReconnectPolicy;
   /** Longest wait for the final `exit` line to drain when the channel is stopped. */
   closeGraceMs: number;
@@ -56,14 +53,14 @@ export class GuestChannelRunner {
   private lastHealth: GuestHealth = { state: "Unknown" };
   private failures = 0;
   private loopDone: Promise<void> = Promise.resolve();
-  private settings: GuestRunnerSettings;
+  private settings: HostSessionSettings;
 
   constructor(private readonly options: GuestChannelRunnerOptions) {
     this.settings = { ...options.session };
   }
 
   /** The host settings sessions use now. */
-  get currentSettings(): GuestRunnerSettings {
+  get currentSettings(): HostSessionSettings {
     return { ...this.settings };
   }
 
@@ -71,7 +68,7 @@ export class GuestChannelRunner {
    * Takes new host settings: later sessions start with them and a live session is
    * negotiated again at once (on the same socket; the guest re-sends init).
    */
-  reconfigure(settings: GuestRunnerSettings): void {
+  reconfigure(settings: HostSessionSettings): void {
     const s = this.settings;
     if (s.intervalMs === settings.intervalMs && s.threshold === settings.threshold && s.unhealthyThreshold === settings.unhealthyThreshold && s.appUnhealthyThreshold === settings.appUnhealthyThreshold) return;
     this.settings = { ...settings };

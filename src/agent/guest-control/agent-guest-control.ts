@@ -1,13 +1,12 @@
 import type { GuestControlAgentMessage, GuestControlOperatorMessage } from "../../server-group-messaging/link-messages.js";
-import type { VoteResult } from "../../guest-heartbeat/host-session.js";
+import type { ActionRequest, HostSessionSettings, VoteResult } from "../../guest-heartbeat/host-session.js";
 import type { Logger } from "../../util/logger.js";
-import type { GuestRunnerSettings } from "../guest-channels/guest-channel-runner.js";
 
 /** The part of the guest channel manager guest control drives. */
 export interface ControlledGuests {
   instanceUuids(): string[];
-  setSessionSettings(settings: ReadonlyMap<string, GuestRunnerSettings>): void;
-  notifyAction(instanceUuid: string, request: { actionId: string; action: string; revocable: boolean; deadlineMs: number; reason?: string }): void;
+  setSessionSettings(settings: ReadonlyMap<string, HostSessionSettings>): void;
+  notifyAction(instanceUuid: string, request: ActionRequest): void;
 }
 
 /** Where messages for the operator go (the operator link, to every replica). */
@@ -39,7 +38,7 @@ export class AgentGuestControl {
     const guests = this.guests;
     if (!guests) return;
     if (m.t === "guest-settings") {
-      const settings = new Map<string, GuestRunnerSettings>();
+      const settings = new Map<string, HostSessionSettings>();
       for (const g of m.groups) {
         const { instances, ...s } = g;
         for (const id of instances) settings.set(id, s);

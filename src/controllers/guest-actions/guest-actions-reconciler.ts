@@ -13,8 +13,9 @@ import { toRecord } from "../instance-recovery/instance-action-cache.js";
 import { hostFacts } from "../instance-recovery/read-recovery-world.js";
 import type { GuestActionMetrics } from "./guest-actions-metrics.js";
 import { createHash } from "node:crypto";
+import type { VoteOutcome } from "../../guest-heartbeat/host-session.js";
 import { voteGate, type VoteAsk, type VoteDecision } from "../../recovery/guest/vote-gate.js";
-import { guestSettings, voteTimeoutMs } from "./guest-settings.js";
+import { guestSettings, voteTimeoutMs } from "./guest-action-settings.js";
 import { locateInstance, type GuestActionsNova, type LocateDeps, type LocatedInstance } from "./locate-instance.js";
 import { pendingTriggers, type EpochTrigger } from "./pending-triggers.js";
 
@@ -36,7 +37,7 @@ export interface GuestActionsDeps extends LocateDeps {
 export interface GuestVotes {
   /** False when no connected node agent has the instance's channel. */
   ask(instanceId: string, request: { actionId: string; action: string; deadlineMs: number; reason?: string }): boolean;
-  vote(actionId: string): { outcome: "Accepted" | "Refused" | "TimedOut" | "Acknowledged" | "NoSession"; reason?: string } | undefined;
+  vote(actionId: string): { outcome: VoteOutcome; reason?: string } | undefined;
 }
 
 /** Epochs remembered per instance at most (an instance's reports are state changes: few are live at once). */

@@ -8,14 +8,13 @@
  * cannot answer, so they go ahead at once. A vote that does not come in time never blocks
  * the action: the guest may refuse, not stall.
  */
+import type { VoteOutcome } from "../../guest-heartbeat/host-session.js";
 import type { GuestTrigger } from "./guest-action-model.js";
 
 /** Extra wait past the guest's deadline for the vote to travel guest → agent → operator. */
 export const VOTE_TRANSPORT_GRACE_MS = 5000;
 /** After a refusal the guest is asked again this long later (at least), while the report stands. */
 export const REASK_AFTER_REFUSAL_MS = 60_000;
-
-export type VoteOutcome = "Accepted" | "Refused" | "TimedOut" | "Acknowledged" | "NoSession";
 
 /** What the controller remembers of the current ask for one report. */
 export interface VoteAsk {

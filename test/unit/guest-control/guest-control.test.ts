@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AgentGuestControl } from "../../../src/agent/guest-control/agent-guest-control.js";
-import type { GuestRunnerSettings } from "../../../src/agent/guest-channels/guest-channel-runner.js";
+import type { HostSessionSettings } from "../../../src/guest-heartbeat/host-session.js";
 import { GuestControlHub, type ControlLinks } from "../../../src/guest-control/guest-control-hub.js";
 import { isGuestControl, parseAgentMessage, parseOperatorMessage, type GuestControlAgentMessage, type GuestControlOperatorMessage } from "../../../src/server-group-messaging/link-messages.js";
 import { silentLogger } from "../../../src/util/logger.js";
@@ -45,7 +45,7 @@ describe("guest control: operator hub and agent side together", () => {
       onChange: (l) => (listeners.add(l), () => listeners.delete(l)),
     };
     const hub = new GuestControlHub(links);
-    const applied: Map<string, GuestRunnerSettings>[] = [];
+    const applied: Map<string, HostSessionSettings>[] = [];
     const notified: string[] = [];
     const agent = new AgentGuestControl({ send: (m: GuestControlAgentMessage) => hub.handle("compute-1", m), log: silentLogger() });
     agent.attach({
@@ -81,7 +81,7 @@ describe("guest control: operator hub and agent side together", () => {
     agent.announce();
     hub.sendSettings("compute-1", [{ intervalMs: 400, threshold: 2, unhealthyThreshold: 2, appUnhealthyThreshold: 3, instances: [B] }]);
     deliver();
-    assert.deepEqual([...(applied[0] ?? new Map<string, GuestRunnerSettings>())], [[B, { intervalMs: 400, threshold: 2, unhealthyThreshold: 2, appUnhealthyThreshold: 3 }]]);
+    assert.deepEqual([...(applied[0] ?? new Map<string, HostSessionSettings>())], [[B, { intervalMs: 400, threshold: 2, unhealthyThreshold: 2, appUnhealthyThreshold: 3 }]]);
   });
 
   it("has no route without an open stream, and ignores a vote for a channel another host has", () => {

@@ -150,40 +150,42 @@ describe("LibvirtEventWatcher", function () {
     }
   });
 
-  it("after a reconnect, reports state changes it missed while disconnected (not on the first connect)", async () => {
-    const dir = new FakeDirectory();
-    dir.domains.push({ name: "instance-0000002b", uuid: "11111111-2222-4333-8444-555555555555", state: "shut off (destroyed)" });
-    // The stream exits at once and is restarted; it stays up from the second run on.
-    const script = `const fs = require("node:fs"); const f = process.argv[1];
-if (!fs.existsSync(f)) { fs.writeFileSync(f, "1"); setTimeout(() => process.exit(0), 150); } else setInterval(() => {}, 1000);`;
+  /**
+   * Runs `body` with a watcher whose virsh event stream exits after `exitAfterMs[n]` on its
+   * n-th run (so the watcher reconnects and resyncs) and stays up from then on.
+   */
+  async function withFlakyStream(dir: FakeDirectory, exitAfterMs: number[], body: (w: ReturnType<typeof setup>) => Promise<void>): Promise<void> {
+    const script = `const fs = require("node:fs"); const f = process.argv[1]; const exits = ${JSON.stringify(exitAfterMs)};
+const n = (fs.existsSync(f) ? Number(fs.readFileSync(f, "utf8")) : 0) + 1; fs.writeFileSync(f, String(n));
+if (n <= exits.length) setTimeout(() => process.exit(0), exits[n - 1]); else setInterval(() => {}, 1000);`;
     const marker = `/tmp/vmkeeper-watcher-test-${process.pid}-${Date.now()}`;
     const w = setup({ file: process.execPath, args: ["-e", script, marker] }, dir);
     try {
       await eventually(() => assert.ok(dir.refreshes >= 1), 5_000, 10);
       assert.equal(w.reports.length, 0, "the first snapshot is a baseline, not news");
-      const first = dir.domains[0];
-      if (first) first.state = "shut off (failed)";
-      await eventually(() => assert.equal(w.reports.length, 1), 5_000, 10);
-      assert.deepEqual([w.reports[0]?.event, w.reports[0]?.detail, w.reports[0]?.instanceUuid], ["StoppedUnrequested", "resync: shut off (failed)", UUID]);
+      await body(w);
     } finally {
       await w.stop();
       const { rm } = await import("node:fs/promises");
       await rm(marker, { force: true });
     }
+  }
+
+  it("after a reconnect, reports state changes it missed while disconnected (not on the first connect)", async () => {
+    const dir = new FakeDirectory();
+    dir.domains.push({ name: "instance-0000002b", uuid: "11111111-2222-4333-8444-555555555555", state: "shut off (destroyed)" });
+    await withFlakyStream(dir, [150], async (w) => {
+      const first = dir.domains[0];
+      if (first) first.state = "shut off (failed)";
+      await eventually(() => assert.equal(w.reports.length, 1), 5_000, 10);
+      assert.deepEqual([w.reports[0]?.event, w.reports[0]?.detail, w.reports[0]?.instanceUuid], ["StoppedUnrequested", "resync: shut off (failed)", UUID]);
+    });
   });
 
   it("after a reconnect, does not turn a known unrequested stop into a guest shutdown (`shut off (shutdown)` does not say who asked)", async () => {
     const dir = new FakeDirectory();
     dir.domains.push({ name: "instance-0000002b", uuid: "11111111-2222-4333-8444-555555555555", state: "running (booted)" });
-    // Runs 1 and 2 of the stream exit (the second after 1.5 s), from the third on it stays up.
-    const script = `const fs = require("node:fs"); const f = process.argv[1];
-const n = (fs.existsSync(f) ? Number(fs.readFileSync(f, "utf8")) : 0) + 1; fs.writeFileSync(f, String(n));
-if (n === 1) setTimeout(() => process.exit(0), 150); else if (n === 2) setTimeout(() => process.exit(0), 1500); else setInterval(() => {}, 1000);`;
-    const marker = `/tmp/vmkeeper-watcher-test2-${process.pid}-${Date.now()}`;
-    const w = setup({ file: process.execPath, args: ["-e", script, marker] }, dir);
-    try {
-      await eventually(() => assert.ok(dir.refreshes >= 1), 5_000, 10);
-      assert.equal(w.reports.length, 0, "the first snapshot is a baseline, not news");
+    await withFlakyStream(dir, [150, 1500], async (w) => {
       const first = dir.domains[0];
       if (first) first.state = "shut off (failed)";
       await eventually(() => assert.equal(w.reports.length, 1), 5_000, 10);
@@ -191,11 +193,7 @@ if (n === 1) setTimeout(() => process.exit(0), 150); else if (n === 2) setTimeou
       const before = dir.refreshes;
       await eventually(() => assert.ok(dir.refreshes >= before + 1), 10_000, 10);
       assert.deepEqual(w.reports.map((r) => r.event), ["StoppedUnrequested"]);
-    } finally {
-      await w.stop();
-      const { rm } = await import("node:fs/promises");
-      await rm(marker, { force: true });
-    }
+    });
   });
 });
 
